@@ -1,0 +1,90 @@
+"""The contract every query strategy fulfils."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import numpy as np
+
+from fairpool.active.state import QueryState
+from fairpool.errors import BudgetError, EmptyInputError
+
+__all__ = ["Strategy", "check_query_size", "top_k"]
+
+
+class Strategy(ABC):
+    """Turns the loop's state into the pool positions to label next.
+
+    Subclasses implement :meth:`select`. A strategy that must be trained before
+    use (PANDA, PPO-tuned FACA-GEN) sets ``requires_fit = True`` and overrides
+    :meth:`fit`. A strategy may keep state across rounds (bandits do), so one
+    instance drives one run; a fresh instance with the same seed gives the same picks.
+    """
+
+    name: ClassVar[str] = "strategy"
+    requires_fit: ClassVar[bool] = False
+    #: True for strategies that need at least two groups in the data.
+    needs_groups: ClassVar[bool] = False
+
+    @abstractmethod
+    def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:
+        """Return ``k`` distinct positions into ``state.pool``.
+
+        Parameters
+        ----------
+        state : QueryState
+            The model, the labelled set, the pool (without labels) and a validation set.
+        k : int
+            How many examples to pick, ``1 <= k <= len(state.pool)``.
+        rng : numpy.random.Generator
+            The only source of randomness the strategy may use.
+
+        Returns
+        -------
+        ndarray of int64, shape (k,)
+        """
+
+    def fit(self, dataset, rng: np.random.Generator) -> Strategy:  # noqa: ANN001
+        """Train the strategy on labelled historical data (no-op unless overridden)."""
+        return self
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
+
+
+def check_query_size(k: int, n_pool: int) -> int:
+    """Validate a query size against the pool and return it as an int.
+
+    Raises
+    ------
+    EmptyInputError
+        If the pool is empty.
+    BudgetError
+        If ``k`` is not a positive integer or exceeds the pool.
+    """
+    if n_pool == 0:
+        raise EmptyInputError("the pool is empty: there is nothing left to label")
+    if isinstance(k, bool) or int(k) != k or k < 1:
+        raise BudgetError(f"query size k must be a positive integer, got {k!r}")
+    if k > n_pool:
+        raise BudgetError(f"query size k={k} is larger than the pool ({n_pool} examples)")
+    return int(k)
+
+
+def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Positions of the ``k`` largest scores, ties broken at random by ``rng``.
+
+    Vectorised: a random permutation followed by a stable ``argpartition`` of the
+    permuted scores, so equal scores do not always favour low indices.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    perm = rng.permutation(scores.shape[0])
+    permuted = scores[perm]
+    if k < permuted.shape[0]:
+        part = np.argpartition(-permuted, k - 1)[:k]
+    else:
+        part = np.arange(permuted.shape[0])
+    order = part[np.argsort(-permuted[part], kind="stable")]
+    return perm[order].astype(np.int64)
