@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -26,6 +27,9 @@ class Strategy(ABC):
     requires_fit: ClassVar[bool] = False
     #: True for strategies that need at least two groups in the data.
     needs_groups: ClassVar[bool] = False
+    #: Options the shared contract test (tests/active/test_contract.py) builds the
+    #: strategy with, to keep slow strategies fast on its small data; empty = defaults.
+    contract_test_options: ClassVar[Mapping[str, Any]] = {}
 
     @abstractmethod
     def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:
