@@ -15,6 +15,7 @@ for the whole campaign. Passing different objects starts a new pool.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -230,6 +231,16 @@ class ActiveLearner:
                 )
             self._template = clone(learner)
         self.learner_name = learner if isinstance(learner, str) else type(learner).__name__
+        # A strategy that changes the model, not only the choice of rows (the fairlearn
+        # baselines, Falcon), wraps the learner once here; every refit clones the wrap.
+        wrap = getattr(self.strategy_, "wrap_learner", None)
+        if callable(wrap):
+            self._template = wrap(self._template)
+        # Learners whose fit takes sensitive_features (fairness reductions, adversarial
+        # debiasing) receive the labelled rows' group codes.
+        self._fit_takes_groups = "sensitive_features" in inspect.signature(
+            self._template.fit
+        ).parameters
 
         self._validation_raw = validation
         self._group_names_arg = group_names
@@ -327,7 +338,10 @@ class ActiveLearner:
         self._scaler.fit(self._X)
         self._Z = self._scaler.transform(self._X)
         model = clone(self._template)
-        model.fit(self._Z, self._y)
+        if self._fit_takes_groups:  # fairness-constrained learners need the groups
+            model.fit(self._Z, self._y, sensitive_features=self._g)
+        else:
+            model.fit(self._Z, self._y)
         self.model_ = model
         if self._validation is None:
             self._Z_validation = None

@@ -53,6 +53,17 @@ class Strategy(ABC):
         """Train the strategy on labelled historical data (no-op unless overridden)."""
         return self
 
+    def wrap_learner(self, learner):  # noqa: ANN001, ANN201
+        """Return the learner the loop should train, given the one it built.
+
+        The loop calls this once, when it builds its learner, and from then on
+        clones and fits what it returns. The default returns ``learner`` unchanged;
+        strategies that change the model and not only the choice of rows override
+        it (the fairlearn baselines wrap it in a fairness reduction, Falcon in a
+        learner that holds postponed rows back).
+        """
+        return learner
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({params})"
