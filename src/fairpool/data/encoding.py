@@ -386,6 +386,9 @@ def encode_frame(
     computed: dict[str, Any] = {
         "source": "user-supplied table",
         "licence": "as supplied by the user",
+        # The dataset's name, so consumers that see only ``info`` (a strategy's
+        # QueryState) can find what is declared for it (its causal graph).
+        "dataset": name,
         "sensitive": list(sensitive_cols),
         "sensitive_columns": sensitive_columns,
         "label": target if positive is None else f"{target} == {positive!s}",
