@@ -1,0 +1,236 @@
+"""Input checks shared by every metric: arrays in, clear errors out.
+
+Each check converts one argument to the array the counting code needs and
+raises a :class:`fairpool.errors.FairpoolError` subclass whose message names the
+argument and what was expected. Conversions avoid copies where the input is
+already usable (``bool`` and integer 0/1 arrays are returned as they are), so
+the metrics stay cheap on large inputs.
+
+The policy for quantities that are undefined on valid input (a group with no
+positives, a ratio of zeros) lives with the metrics; they warn with
+:class:`UndefinedRateWarning`, defined here so that callers can filter it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairpool.errors import (
+    EmptyInputError,
+    InvalidInputError,
+    LengthMismatchError,
+    MissingValueError,
+    NonBinaryLabelError,
+)
+
+__all__ = [
+    "UndefinedRateWarning",
+    "as_1d_array",
+    "as_binary",
+    "as_real",
+    "as_sample_weight",
+    "check_lengths",
+    "check_option",
+    "warn_undefined",
+]
+
+
+class UndefinedRateWarning(UserWarning):
+    """A rate or ratio is undefined for some group, and fairpool chose a documented value.
+
+    Raised (as a warning) when a group is left out of a comparison because its
+    rate has a zero denominator (for example the true positive rate of a group
+    with no positive labels), or when a ratio of rates is 0/0.
+    """
+
+
+def warn_undefined(message: str) -> None:
+    """Emit :class:`UndefinedRateWarning` attributed to the first caller outside this package."""
+    package_dir = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(0), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package_dir):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UndefinedRateWarning, stacklevel=level)
+
+
+def check_option(value: Any, name: str, allowed: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``allowed``, else raise :class:`InvalidInputError`."""
+    allowed = tuple(allowed)
+    if not isinstance(value, str) or value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise InvalidInputError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def as_1d_array(values: Any, name: str) -> np.ndarray:
+    """Convert a list, tuple, Series, single-column frame or array to a 1-D ndarray.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``values`` is None, a scalar, or has more than one column.
+    EmptyInputError
+        If it holds no rows.
+    """
+    if values is None:
+        raise InvalidInputError(f"{name} is required, got None")
+    if isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise InvalidInputError(
+                f"{name} must be one column, got a DataFrame with {values.shape[1]} columns"
+            )
+        values = values.iloc[:, 0]
+    if isinstance(values, pd.Series | pd.Index):
+        arr = values.to_numpy()
+    else:
+        arr = np.asarray(values)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise InvalidInputError(f"{name} must be 1-D (one value per row), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise EmptyInputError(f"{name} is empty; metrics need at least one row")
+    return arr
+
+
+def _first_missing(arr: np.ndarray) -> int | None:
+    if arr.dtype.kind == "f":
+        bad = np.flatnonzero(np.isnan(arr))
+    elif arr.dtype.kind == "O":
+        bad = np.flatnonzero(pd.isna(arr))
+    else:
+        return None
+    return int(bad[0]) if bad.size else None
+
+
+def as_binary(values: Any, name: str) -> np.ndarray:
+    """Return ``values`` as a 1-D array of 0/1 labels (bool, int or uint), copying only if needed.
+
+    ``bool`` arrays and integer arrays already holding only 0 and 1 are returned
+    without a copy; float and object arrays holding only 0/1 (or True/False) are
+    converted to ``int8``.
+
+    Raises
+    ------
+    MissingValueError
+        If a value is NaN or None.
+    NonBinaryLabelError
+        If a value is not 0 or 1; the message names the first offending value.
+    """
+    arr = as_1d_array(values, name)
+    kind = arr.dtype.kind
+    if kind == "b":
+        return arr
+    if kind in "iu":
+        if arr.max() > 1 or (kind == "i" and arr.min() < 0):
+            _raise_non_binary(arr, name)
+        return arr
+    missing = _first_missing(arr)
+    if missing is not None:
+        raise MissingValueError(f"{name} has a missing value (NaN or None) at position {missing}")
+    if kind == "f":
+        if not ((arr == 0) | (arr == 1)).all():
+            _raise_non_binary(arr, name)
+        return arr.astype(np.int8)
+    if kind == "O":
+        inferred = pd.api.types.infer_dtype(arr, skipna=False)
+        if inferred not in ("integer", "floating", "boolean", "mixed-integer-float"):
+            _raise_non_binary(arr, name)
+        numeric = arr.astype(np.float64)
+        if not ((numeric == 0) | (numeric == 1)).all():
+            _raise_non_binary(arr, name)
+        return numeric.astype(np.int8)
+    _raise_non_binary(arr, name)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _raise_non_binary(arr: np.ndarray, name: str) -> None:
+    if arr.dtype.kind in "iuf":
+        position = int(np.flatnonzero((arr != 0) & (arr != 1))[0])
+    else:  # object or string values: compare one by one (error path only)
+        position = next((i for i, v in enumerate(arr.tolist()) if not _is_zero_or_one(v)), 0)
+    raise NonBinaryLabelError(
+        f"{name} must hold binary labels 0/1 (or True/False); "
+        f"found {arr[position]!r} at position {position}"
+    )
+
+
+def _is_zero_or_one(value: Any) -> bool:
+    if isinstance(value, str | bytes):
+        return False
+    try:
+        return bool(value == 0 or value == 1)
+    except (TypeError, ValueError):
+        return False
+
+
+def as_real(values: Any, name: str) -> np.ndarray:
+    """Return ``values`` as a finite 1-D float64 array (regression targets or predictions).
+
+    Raises
+    ------
+    MissingValueError
+        If a value is NaN, None or infinite.
+    InvalidInputError
+        If a value is not a number.
+    """
+    arr = as_1d_array(values, name)
+    missing = _first_missing(arr)
+    if missing is not None:
+        raise MissingValueError(f"{name} has a missing value (NaN or None) at position {missing}")
+    try:
+        out = arr.astype(np.float64, copy=False)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} must hold numbers, got dtype {arr.dtype}") from None
+    if not np.isfinite(out).all():
+        position = int(np.flatnonzero(~np.isfinite(out))[0])
+        raise MissingValueError(f"{name} has an infinite value at position {position}")
+    return out
+
+
+def as_sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
+    """Return ``sample_weight`` as a float64 array of ``n`` finite, non-negative weights.
+
+    ``None`` stays ``None`` (every row weighs 1).
+
+    Raises
+    ------
+    LengthMismatchError
+        If the length is not ``n``.
+    MissingValueError
+        If a weight is NaN, None or infinite.
+    InvalidInputError
+        If a weight is negative or all weights are zero.
+    """
+    if sample_weight is None:
+        return None
+    w = as_real(sample_weight, "sample_weight")
+    if w.shape[0] != n:
+        raise LengthMismatchError(f"sample_weight has {w.shape[0]} rows, expected {n}")
+    if (w < 0).any():
+        position = int(np.flatnonzero(w < 0)[0])
+        raise InvalidInputError(
+            f"sample_weight must be non-negative; found {w[position]!r} at position {position}"
+        )
+    if not (w > 0).any():
+        raise InvalidInputError("sample_weight must have at least one positive weight")
+    return w
+
+
+def check_lengths(**arrays: np.ndarray) -> int:
+    """Return the common length of ``arrays``, or raise :class:`LengthMismatchError`.
+
+    The message names every argument with its length.
+    """
+    lengths = {name: int(arr.shape[0]) for name, arr in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        described = ", ".join(f"{name} has {length}" for name, length in lengths.items())
+        raise LengthMismatchError(f"arguments must have the same number of rows: {described}")
+    return next(iter(lengths.values()))
