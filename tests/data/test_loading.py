@@ -1,0 +1,62 @@
+"""The facade: available, load (options, errors, cache) and catalog."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import fairpool as fp
+from fairpool.errors import InvalidInputError, UnknownNameError
+
+
+def test_available() -> None:
+    assert fp.datasets.available() == ["adult", "compas", "genomes1000", "german"]
+
+
+def test_facade_exports() -> None:
+    for name in ("load", "available", "from_frame", "split", "inject_bias", "catalog",
+                 "Dataset", "DatasetSplit"):
+        assert hasattr(fp.datasets, name)
+
+
+def test_unknown_name_lists_the_datasets() -> None:
+    with pytest.raises(UnknownNameError, match=r"'mnist'.*\['adult', 'compas', 'genomes1000'"):
+        fp.datasets.load("mnist")
+
+
+def test_unknown_option_names_it_and_the_allowed_ones() -> None:
+    with pytest.raises(InvalidInputError, match=r"unknown option 'sensitve'.*'sensitive'"):
+        fp.datasets.load("adult", sensitve="race")
+
+
+def test_cache_returns_equal_independent_copies() -> None:
+    first = fp.datasets.load("german", sensitive=["sex"])
+    start = time.perf_counter()
+    second = fp.datasets.load("german", sensitive="sex")  # same options, another spelling
+    assert time.perf_counter() - start < 0.1
+    np.testing.assert_array_equal(first.X, second.X)
+    first.X[0, 0] = -1.0
+    assert fp.datasets.load("german", sensitive="sex").X[0, 0] != -1.0
+
+
+def test_every_dataset_has_the_common_info(adult, compas_sex, genomes) -> None:
+    for ds in (adult, compas_sex, genomes, fp.datasets.load("german")):
+        for key in ("source", "licence", "sensitive", "sensitive_columns", "label"):
+            assert key in ds.info, (ds.name, key)
+        assert ds.info["task"] == "classification"
+        assert isinstance(ds.info["sensitive"], list)
+        assert set(ds.info["sensitive_columns"]) <= set(ds.feature_names)
+        assert ds.n_groups >= 2
+
+
+def test_catalog(adult) -> None:
+    table = fp.datasets.catalog()
+    assert list(table.columns) == ["name", "rows", "features", "sensitive", "label", "source",
+                                   "licence"]
+    assert table["name"].tolist() == fp.datasets.available()
+    row = table.set_index("name").loc["adult"]
+    assert row["rows"] == adult.n_samples and row["features"] == adult.n_features
+    assert table.set_index("name").loc["compas", "rows"] == 5_278
+    assert (table["licence"].str.len() > 0).all()
