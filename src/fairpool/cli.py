@@ -7,6 +7,7 @@ file) into one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,9 @@ def fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except BrokenPipeError:  # output piped into `head` and closed: not an error
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- silence the flush at exit
+            raise typer.Exit(code=0) from None
         except (FairpoolError, OSError) as exc:
             typer.echo(f"fairpool: error: {exc}", err=True)
             raise typer.Exit(code=2) from None
@@ -69,6 +73,83 @@ def audit_command(
 
     result = audit_file(file, target=target, sensitive=sensitive, pred=pred)
     print_audit(result, format=format)
+
+
+@app.command("run")
+@fails_cleanly
+def run_command(
+    config: Annotated[
+        str | None,
+        typer.Argument(help="experiment TOML file, or a bundled config name (default: default)"),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="folder for fairpool.duckdb and report.html")
+    ] = Path("results"),
+    executor: Annotated[
+        str, typer.Option("--executor", "--backend", help="where cells run: local or ray")
+    ] = "local",
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="worker processes (default: CPU cores; 1 = in-process)"),
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster to join (with --executor ray)")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="validate the config (and load its data), run nothing")
+    ] = False,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="write report.html after the run")
+    ] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+) -> None:
+    """Run an experiment grid; finished cells are stored and skipped when run again."""
+    from fairpool.bench.commands import check_command_output, run_and_summarise
+
+    if check:
+        typer.echo(check_command_output(config))
+        return
+    code = run_and_summarise(
+        config, out=out, executor=executor, workers=workers, address=address,
+        report=report, quiet=quiet,
+    )
+    if code:
+        raise typer.Exit(code=code)
+
+
+@app.command("results")
+@fails_cleanly
+def results_command(
+    database: Annotated[
+        Path, typer.Argument(help="results database (default: results/fairpool.duckdb)")
+    ] = Path("results/fairpool.duckdb"),
+    export: Annotated[
+        Path | None, typer.Option("--export", help="write a table to FILE.parquet or FILE.csv")
+    ] = None,
+    table: Annotated[
+        str, typer.Option("--table", help="what --export writes: rounds, final or runs")
+    ] = "rounds",
+) -> None:
+    """Print the final-budget summary (mean ± sd over seeds) of a results database."""
+    from fairpool.bench.commands import print_results
+
+    print_results(database, export=export, table=table)
+
+
+@app.command("report")
+@fails_cleanly
+def report_command(
+    database: Annotated[
+        Path, typer.Argument(help="results database (default: results/fairpool.duckdb)")
+    ] = Path("results/fairpool.duckdb"),
+    out: Annotated[
+        Path | None, typer.Option("--out", help="HTML file (default: report.html beside the DB)")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report (figures, tables, config, versions)."""
+    from fairpool.bench.report import write_report
+
+    typer.echo(f"report: {write_report(database, out)}")
 
 
 def main() -> None:
