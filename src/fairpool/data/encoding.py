@@ -188,10 +188,12 @@ def _encode_target(
             stacklevel=3,
         )
         only = values[0]
-        if positive is None and isinstance(only, (int, np.integer, float, np.floating, bool)):
-            value = int(only) if float(only) in (0.0, 1.0) else 0
+        if positive is not None:
+            value = int(only == positive)
+        elif isinstance(only, (bool, int, float, np.number)) and float(only) in (0.0, 1.0):
+            value = int(only)  # an all-0 or all-1 numeric target keeps its meaning
         else:
-            value = 1 if positive is not None and only == positive else 0
+            value = 0
         y = np.full(len(series), value, dtype=np.int64)
         return y, "classification", [str(only)], positive if positive is not None else only
     if len(values) == 2:
