@@ -111,7 +111,7 @@ class _GroupVocabulary:
                 values, categories = raw.astype(np.int64), self._categories
             else:
                 values, categories = raw.astype(str), self._categories.astype(str)
-            codes = pd.Categorical(values, categories=categories).codes.astype(np.int64)
+            codes = pd.Index(categories).get_indexer(values).astype(np.int64)
             bad = codes < 0
         if bad.any():
             unknown = pd.unique(raw[bad])[:5].tolist()
@@ -238,9 +238,9 @@ class ActiveLearner:
             self._template = wrap(self._template)
         # Learners whose fit takes sensitive_features (fairness reductions, adversarial
         # debiasing) receive the labelled rows' group codes.
-        self._fit_takes_groups = "sensitive_features" in inspect.signature(
-            self._template.fit
-        ).parameters
+        self._fit_takes_groups = (
+            "sensitive_features" in inspect.signature(self._template.fit).parameters
+        )
 
         self._validation_raw = validation
         self._group_names_arg = group_names

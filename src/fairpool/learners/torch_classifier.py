@@ -70,7 +70,9 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 f"dtype must be one of {sorted(_DTYPES)}, got {self.dtype!r}"
             ) from None
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _TorchClassifier:
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, extra_objective: Any = None
+    ) -> _TorchClassifier:
         """Fit the network on ``X``, ``y`` (full batch).
 
         Parameters
@@ -80,6 +82,10 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             Class labels; at least two distinct values.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weight of each row in the mean loss.
+        extra_objective : callable, optional
+            ``f(network, dtype, device) -> (() -> scalar tensor)``: a term added to
+            the training objective (the causal-consistency penalty of
+            :class:`~fairpool.learners.causal_consistency.CausallyConsistent`).
 
         Returns
         -------
@@ -141,9 +147,12 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
 
         weights = [p for name, p in network.named_parameters() if name.endswith("weight")]
 
+        extra = None if extra_objective is None else extra_objective(network, dtype, device)
+
         def objective() -> torch.Tensor:
             penalty = sum((p * p).sum() for p in weights)
-            return data_loss() + 0.5 * self.weight_decay * penalty
+            value = data_loss() + 0.5 * self.weight_decay * penalty
+            return value if extra is None else value + extra()
 
         self.n_iter_ = self._optimise(network, objective)
         with torch.no_grad():
@@ -228,7 +237,8 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class of each row."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class TorchLinearClassifier(_TorchClassifier):
