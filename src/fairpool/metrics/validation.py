@@ -141,9 +141,14 @@ def as_binary(values: Any, name: str) -> np.ndarray:
         return arr.astype(np.int8)
     if kind == "O":
         inferred = pd.api.types.infer_dtype(arr, skipna=False)
-        if inferred not in ("integer", "floating", "boolean", "mixed-integer-float"):
+        if inferred in ("string", "bytes") or (
+            inferred.startswith("mixed") and any(isinstance(v, str | bytes) for v in arr.tolist())
+        ):
             _raise_non_binary(arr, name)
-        numeric = arr.astype(np.float64)
+        try:
+            numeric = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            _raise_non_binary(arr, name)
         if not ((numeric == 0) | (numeric == 1)).all():
             _raise_non_binary(arr, name)
         return numeric.astype(np.int8)
@@ -156,9 +161,10 @@ def _raise_non_binary(arr: np.ndarray, name: str) -> None:
         position = int(np.flatnonzero((arr != 0) & (arr != 1))[0])
     else:  # object or string values: compare one by one (error path only)
         position = next((i for i, v in enumerate(arr.tolist()) if not _is_zero_or_one(v)), 0)
+    value = arr[position : position + 1].tolist()[0]  # a Python scalar, for a plain repr
     raise NonBinaryLabelError(
         f"{name} must hold binary labels 0/1 (or True/False); "
-        f"found {arr[position]!r} at position {position}"
+        f"found {value!r} at position {position}"
     )
 
 
@@ -217,7 +223,7 @@ def as_sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
     if (w < 0).any():
         position = int(np.flatnonzero(w < 0)[0])
         raise InvalidInputError(
-            f"sample_weight must be non-negative; found {w[position]!r} at position {position}"
+            f"sample_weight must be non-negative; found {float(w[position])} at position {position}"
         )
     if not (w > 0).any():
         raise InvalidInputError("sample_weight must have at least one positive weight")
