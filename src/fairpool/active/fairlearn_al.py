@@ -63,6 +63,8 @@ class FairReductionSampling(Strategy):
 
     name = "fairlearn"
     needs_groups = True
+    #: Few reduction iterations keep the shared contract test fast (each is several fits).
+    contract_test_options = {"max_iter": 5}
 
     def __init__(
         self,

@@ -47,6 +47,7 @@ from fairpool.active.state import QueryState
 from fairpool.active.strategy import Strategy, check_query_size, top_k
 from fairpool.active.uncertainty import entropy_score
 from fairpool.errors import InvalidInputError, NonBinaryLabelError, SingleGroupError
+from fairpool.metrics import confusion_by_group, rates_from_confusion
 
 __all__ = [
     "Exp3",
@@ -54,7 +55,6 @@ __all__ = [
     "FalconSampling",
     "PostponementLedger",
     "PostponingClassifier",
-    "group_rates",
     "target_pairs",
 ]
 
@@ -65,36 +65,6 @@ _FAIRNESS = ("demographic_parity", "equal_opportunity", "equalized_odds")
 # ---------------------------------------------------------------------------
 # target pairs
 # ---------------------------------------------------------------------------
-def group_rates(
-    y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_groups: int
-) -> dict[str, np.ndarray]:
-    """Per-group positive-prediction rate, TPR and FPR from one contingency table.
-
-    Parameters
-    ----------
-    y_true, y_pred : ndarray of {0, 1}, shape (n,)
-    groups : ndarray of int, shape (n,)
-        Codes ``0 .. n_groups - 1``.
-    n_groups : int
-
-    Returns
-    -------
-    dict with ``"selection_rate"``, ``"tpr"``, ``"fpr"``: arrays of shape
-    (n_groups,), NaN where a group has no row (no positive, no negative) to
-    define the rate.
-    """
-    codes = (np.asarray(groups, dtype=np.int64) * 4
-             + np.asarray(y_true, dtype=np.int64) * 2
-             + np.asarray(y_pred, dtype=np.int64))
-    table = np.bincount(codes, minlength=4 * n_groups).reshape(n_groups, 2, 2).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return {
-            "selection_rate": table[:, :, 1].sum(axis=1) / table.sum(axis=(1, 2)),
-            "tpr": table[:, 1, 1] / table[:, 1, :].sum(axis=1),
-            "fpr": table[:, 0, 1] / table[:, 0, :].sum(axis=1),
-        }
-
-
 def _spread(rates: np.ndarray) -> tuple[float, int, int]:
     """``(max - min, argmin, argmax)`` over the defined (non-NaN) rates; NaN if < 2."""
     defined = np.flatnonzero(~np.isnan(rates))
@@ -143,7 +113,7 @@ def target_pairs(
         raise InvalidInputError(
             f"fairness must be one of {', '.join(map(repr, _FAIRNESS))}, got {fairness!r}"
         )
-    rates = group_rates(y_true, y_pred, groups, n_groups)
+    rates = rates_from_confusion(confusion_by_group(y_true, y_pred, groups, n_groups=n_groups))
     if fairness == "demographic_parity":
         gap, lo, hi = _spread(rates["selection_rate"])
         targets = ((1, lo), (0, hi))
