@@ -38,7 +38,7 @@ __all__ = [
 
 #: Rows per counting chunk: large enough to amortise the per-chunk overhead,
 #: small enough that the chunk buffer (8 bytes a row) stays in cache.
-CHUNK_ROWS = 1 << 17
+CHUNK_ROWS = 1 << 16
 
 #: Integer groups whose value range is at most this many times the row count
 #: (or at most ``_MIN_LOOKUP``) are encoded with a lookup table, otherwise sorted.
@@ -209,7 +209,7 @@ def _encode_column(values: Any, feature: str, several: bool) -> tuple[np.ndarray
         lo, hi = int(arr.min()), int(arr.max())
         if hi - lo < max(_LOOKUP_FACTOR * arr.shape[0], _MIN_LOOKUP):
             shifted = arr if lo == 0 else arr.astype(np.int64) - lo
-            return _compact_integers(shifted, lambda v: str(lo + v))
+            return _compact_integers(shifted, lambda v: str(lo + v), hi - lo + 1)
         uniques, codes = np.unique(arr, return_inverse=True)
         return codes.astype(np.int64, copy=False), tuple(str(int(u)) for u in uniques)
     missing = pd.isna(arr)
@@ -230,15 +230,17 @@ def _encode_column(values: Any, feature: str, several: bool) -> tuple[np.ndarray
 
 
 def _compact_integers(
-    values: np.ndarray, name_of: Callable[[int], str]
+    values: np.ndarray, name_of: Callable[[int], str], size: int | None = None
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Renumber non-negative integer values so that the codes present are 0..k-1.
 
-    ``name_of(v)`` names value ``v``. When every value in ``0 .. max`` occurs
-    the input is returned unchanged (no copy); otherwise a lookup table maps
-    values to compact codes, keeping their order.
+    ``name_of(v)`` names value ``v``; ``size`` is ``max(values) + 1`` when the
+    caller knows it. When every value in ``0 .. max`` occurs the input is
+    returned unchanged (no copy); otherwise a lookup table maps values to
+    compact codes, keeping their order.
     """
-    size = int(values.max()) + 1
+    if size is None:
+        size = int(values.max()) + 1
     present = np.flatnonzero(count_by_group(values, size))
     names = tuple(name_of(v) for v in present.tolist())
     if present.size == size:
@@ -262,7 +264,7 @@ def _intersect(
         return f"{names_a[v // k_b]}|{names_b[v % k_b]}"
 
     if size <= max(_LOOKUP_FACTOR * combined.shape[0], _MIN_LOOKUP):
-        return _compact_integers(combined, name_of)
+        return _compact_integers(combined, name_of, size)
     present, codes = np.unique(combined, return_inverse=True)
     return codes.astype(np.int64, copy=False), tuple(name_of(v) for v in present.tolist())
 
@@ -297,6 +299,8 @@ def count_by_group(
     n = groups.shape[0]
     n_bits = len(binary_columns)
     size = n_groups << n_bits
+    if n_bits == 0 and groups.dtype == np.intp and sample_weight is None:
+        return np.bincount(groups, minlength=size)  # already bincount's dtype: no copy needed
     total = np.zeros(size, dtype=np.float64 if sample_weight is not None else np.int64)
     chunk = max(1, min(n, CHUNK_ROWS))
     buffer = np.empty(chunk, dtype=np.intp)

@@ -1,0 +1,182 @@
+"""How fast are fairpool's group metrics, next to fairlearn's, and how much memory do they take?
+
+For n = 1e4 .. 1e7 rows and 2, 5, 50 groups plus an intersectional case (two
+sensitive columns), times demographic_parity_difference and
+equalized_odds_difference of fairpool and of fairlearn in the same run (best
+of a few repeats), and the peak memory fairpool allocates on top of its inputs
+(tracemalloc), as a ratio to the bytes of the input arrays. Prints one
+Markdown table.
+
+Usage::
+
+    python benchmarks/metrics.py [--max-n 1e7] [--fairlearn-max-n 1e6] [--quick]
+
+fairlearn takes tens of seconds per call at 1e6 rows with pandas 3, so it is
+timed up to ``--fairlearn-max-n`` (once, when a call takes over two seconds);
+larger sizes show "-" in its column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import sys
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import fairpool.metrics as fpm
+
+SIZES = (10**4, 10**5, 10**6, 10**7)
+#: (label, sizes of the sensitive columns): one column of k groups, or two columns.
+GROUPINGS: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("2", (2,)),
+    ("5", (5,)),
+    ("50", (50,)),
+    ("5x10 (2 cols)", (5, 10)),
+)
+METRICS = ("demographic_parity_difference", "equalized_odds_difference")
+SLOW_CALL_S = 2.0
+
+
+def make_inputs(n: int, columns: tuple[int, ...], rng: np.random.Generator) -> dict[str, Any]:
+    """0/1 labels and predictions as int8, group codes as int64 (a DataFrame for two columns)."""
+    y_true = rng.integers(0, 2, n, dtype=np.int8)
+    y_pred = rng.integers(0, 2, n, dtype=np.int8)
+    if len(columns) == 1:
+        groups: Any = rng.integers(0, columns[0], n)
+        group_bytes = groups.nbytes
+    else:
+        groups = pd.DataFrame({f"a{j}": rng.integers(0, k, n) for j, k in enumerate(columns)})
+        group_bytes = int(groups.memory_usage(index=False).sum())
+    return {
+        "y_true": y_true,
+        "y_pred": y_pred,
+        "sensitive_features": groups,
+        "input_bytes": y_true.nbytes + y_pred.nbytes + group_bytes,
+    }
+
+
+def best_time(call: Callable[[], float], repeats: int) -> tuple[float, float]:
+    """Best wall time of ``repeats`` calls (one call if it is slow) and the value returned."""
+    best, value = float("inf"), float("nan")
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        value = call()
+        elapsed = time.perf_counter() - start
+        best = min(best, elapsed)
+        if elapsed > SLOW_CALL_S:
+            break
+    return best, value
+
+
+def peak_extra_bytes(call: Callable[[], float]) -> int:
+    """Peak bytes allocated during ``call`` beyond what was allocated before it."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return max(0, peak - before)
+
+
+def fmt_ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    ms = seconds * 1e3
+    return f"{ms:,.0f}" if ms >= 100 else f"{ms:.2f}"
+
+
+def run(max_n: int, fairlearn_max_n: int, repeats: int) -> list[dict[str, Any]]:
+    """Measure every (size, grouping, metric) cell; return one dict per table row."""
+    import fairlearn.metrics as flm
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for n in (s for s in SIZES if s <= max_n):
+        for label, columns in GROUPINGS:
+            inputs = make_inputs(n, columns, rng)
+            args = (inputs["y_true"], inputs["y_pred"])
+            kwargs = {"sensitive_features": inputs["sensitive_features"]}
+            for metric in METRICS:
+                ours = partial(getattr(fpm, metric), *args, **kwargs)
+                ours_s, ours_value = best_time(ours, repeats)
+                extra = peak_extra_bytes(ours)
+                theirs_s = None
+                if n <= fairlearn_max_n:
+                    theirs = partial(getattr(flm, metric), *args, **kwargs)
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        theirs_s, theirs_value = best_time(theirs, repeats)
+                    if abs(theirs_value - ours_value) > 1e-12:
+                        raise AssertionError(
+                            f"{metric} n={n} groups={label}: fairpool {ours_value!r} "
+                            f"!= fairlearn {theirs_value!r}"
+                        )
+                rows.append({
+                    "n": n, "groups": label, "metric": metric,
+                    "fairpool_s": ours_s, "fairlearn_s": theirs_s,
+                    "extra_ratio": extra / inputs["input_bytes"],
+                })
+                print(f"  measured n={n:.0e} groups={label} {metric}", file=sys.stderr)
+    return rows
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    """One Markdown table of the measurements."""
+    short = {"demographic_parity_difference": "DP diff", "equalized_odds_difference": "EO diff"}
+    lines = [
+        "| n | groups | metric | fairpool ms | fairlearn ms | speed-up | "
+        "fairpool peak extra memory / input |",
+        "|---:|:---|:---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        speedup = "-" if r["fairlearn_s"] is None else f"{r['fairlearn_s'] / r['fairpool_s']:,.0f}x"
+        lines.append(
+            f"| {r['n']:.0e} | {r['groups']} | {short[r['metric']]} | {fmt_ms(r['fairpool_s'])} | "
+            f"{fmt_ms(r['fairlearn_s'])} | {speedup} | {r['extra_ratio']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the options, measure, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-n", type=float, default=1e7, help="largest row count (1e4..1e7)")
+    parser.add_argument("--fairlearn-max-n", type=float, default=1e6,
+                        help="largest row count at which fairlearn is timed")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats per timing (best kept)")
+    parser.add_argument("--quick", action="store_true",
+                        help="up to 1e5 rows, 3 repeats: a smoke run in seconds")
+    options = parser.parse_args(argv)
+    max_n, fl_max_n, repeats = int(options.max_n), int(options.fairlearn_max_n), options.repeats
+    if options.quick:
+        max_n, fl_max_n, repeats = min(max_n, 10**5), min(fl_max_n, 10**5), 3
+    import fairlearn
+
+    print(
+        f"fairpool metrics benchmark: numpy {np.__version__}, pandas {pd.__version__}, "
+        f"fairlearn {fairlearn.__version__}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; "
+        f"best of {repeats} (1 when a call exceeds {SLOW_CALL_S:.0f} s); "
+        f"fairlearn timed up to n={fl_max_n:.0e}. Inputs: int8 labels, int64 group codes."
+    )
+    print()
+    print(render(run(max_n, fl_max_n, repeats)))
+
+
+if __name__ == "__main__":
+    main()
