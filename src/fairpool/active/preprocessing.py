@@ -47,7 +47,10 @@ class LabelledScaler:
         else:
             out = np.ascontiguousarray(X[rows], dtype=np.float32)  # fancy indexing copies
         if self._scaler is not None:
-            out = self._scaler.transform(out, copy=False)
+            # In place, by hand: scikit-learn's transform would re-validate (a full
+            # finiteness pass) rows the loop has already checked once per pool.
+            out -= self._scaler.mean_.astype(np.float32)
+            out /= self._scaler.scale_.astype(np.float32)
         return out
 
     @property
