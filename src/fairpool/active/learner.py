@@ -402,7 +402,10 @@ class ActiveLearner:
         n = check_query_size(n, n_candidates)
         pool_groups = self._pool_g if candidates is None else self._pool_g[candidates]
         if getattr(self.strategy_, "needs_groups", False):
-            present = np.union1d(np.unique(self._g), np.unique(pool_groups))
+            n_groups = len(self.group_names_)
+            counts = np.bincount(self._g, minlength=n_groups)
+            counts += np.bincount(pool_groups, minlength=n_groups)
+            present = np.flatnonzero(counts)
             if present.shape[0] < 2:
                 raise SingleGroupError(
                     f"strategy {getattr(self.strategy_, 'name', self.strategy_)!r} needs at least "
