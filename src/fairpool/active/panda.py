@@ -66,6 +66,8 @@ class PandaStrategy(Strategy):
         The trained policy (None before :meth:`fit` or :meth:`load`).
     training_log_ : TrainingLog or None
         What meta-training did (None after :meth:`load`).
+    training_summary_ : dict
+        ``training_log_.as_dict()``; after :meth:`load`, the summary saved in the file.
     last_info : dict
         Temperature and forward-pass time of the last :meth:`select`.
 
@@ -105,6 +107,7 @@ class PandaStrategy(Strategy):
         self.config = PandaConfig(**options)
         self.policy_: PandaPolicy | None = None
         self.training_log_: TrainingLog | None = None
+        self.training_summary_: dict[str, Any] = {}
         self.last_info: dict[str, Any] = {}
         self._n_features = 0
         self._n_groups = 0
@@ -150,6 +153,7 @@ class PandaStrategy(Strategy):
         )
         scaler = StandardScaler().fit(X)
         self.policy_, self.training_log_ = policy, log
+        self.training_summary_ = log.as_dict()
         self._n_features, self._n_groups = X.shape[1], len(dataset.group_names)
         self._group_names = tuple(dataset.group_names)
         self._feature_mean, self._feature_scale = scaler.mean_, scaler.scale_
@@ -258,7 +262,7 @@ class PandaStrategy(Strategy):
             "stochastic": json.dumps(self.stochastic),
             "n_features": json.dumps(self._n_features),
             "group_names": json.dumps(list(self._group_names)),
-            "training": json.dumps(self.training_log_.as_dict() if self.training_log_ else {}),
+            "training": json.dumps(self.training_summary_),
         }
         save_file(tensors, str(path), metadata=meta)
         return path
@@ -309,6 +313,7 @@ class PandaStrategy(Strategy):
         strategy.policy_ = policy.to(strategy._device).eval()
         strategy._n_features, strategy._n_groups = n_features, len(group_names)
         strategy._group_names = group_names
+        strategy.training_summary_ = json.loads(meta.get("training", "{}"))
         strategy._feature_mean = tensors["feature_mean"].numpy()
         strategy._feature_scale = tensors["feature_scale"].numpy()
         return strategy

@@ -680,7 +680,9 @@ def pretrain_encoder(
     """
     encoder = policy.encoder
     width = encoder.net[-1].out_features
-    head = torch.nn.Linear(width, 1).to(device)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(rng.integers(2**62)))
+        head = torch.nn.Linear(width, 1).to(device)
     optimizer = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=3e-3)
     y_t = torch.as_tensor(y, dtype=torch.float32, device=device)
     last = float("nan")

@@ -1,0 +1,210 @@
+"""Reproduce PANDA (Sharaf, Daumé III, Ni, FAccT 2022) on Adult against the baselines.
+
+For every seed: split Adult (sensitive = sex) with PANDA's scheme, meta-train a
+PANDA policy on the meta-train part (D0 + validation), save it, and run it through
+``fairpool.active.run`` with B = 400 in one step (``panda``) and in rounds of 50
+(``panda_b50``, for the learning curves); then run every registered baseline with
+the same split, learner (logistic regression) and batch size 50. Results are
+written incrementally, so an interrupted run keeps what it finished.
+
+Usage (slow: minutes per seed; ``OMP_NUM_THREADS=1`` is recommended)::
+
+    .venv/bin/python benchmarks/reproduce_panda.py --seeds 5 --train-seconds 300
+    .venv/bin/python benchmarks/reproduce_panda.py --figures-only   # redraw from CSVs
+
+Outputs: ``results/panda/final.csv`` (one row per strategy and seed at B = 400),
+``results/panda/curves.csv`` (every round), ``results/panda/training.csv`` (training
+time, episodes, constraint on meta-train validation and on test, per seed and rho),
+``results/panda/summary.md`` and the figures ``docs/figures/panda_*.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import fairpool as fp
+from fairpool.active.panda import PandaStrategy
+
+BASELINES = ("random", "margin", "entropy", "group_random", "fal_fast", "fairlearn",
+             "fairlearn_al", "falcon")
+OPTIONS: dict[str, dict[str, Any]] = {"fal_fast": {"alpha": 0.6}, "fal": {"alpha": 0.6}}
+METRICS = ("f1", "demographic_parity", "error_rate_balance")
+
+
+def panda_options(seconds: float, rho: float) -> dict[str, Any]:
+    """The CPU configuration used for Adult (docs/panda.md explains each value)."""
+    return dict(budget=400, rho=rho, episode_pool_size=1000, validation_size=2000,
+                prox_steps=2, eval_every=20, n_eval_tasks=3, max_episodes=2000,
+                patience=6, max_seconds=seconds)
+
+
+def _append(path: Path, frame: pd.DataFrame) -> None:
+    frame.to_csv(path, mode="a", header=not path.exists(), index=False)
+
+
+def _record(hist: Any, strategy: str, seed: int, out: Path) -> None:
+    frame = hist.frame.copy()
+    frame["strategy"], frame["seed"] = strategy, seed
+    keep = ["strategy", "seed", "round", "n_labelled", *METRICS, "seconds_select"]
+    _append(out / "curves.csv", frame[keep])
+    _append(out / "final.csv", frame[keep].tail(1))
+
+
+def train_panda(ds: Any, seed: int, seconds: float, rho: float, out: Path) -> PandaStrategy:
+    """Meta-train one policy on the meta-train part of PANDA's split for ``seed``."""
+    parts = fp.datasets.split(ds, "panda", seed=seed).indices
+    meta = ds.subset(np.union1d(parts["initial"], parts["validation"]))
+    panda = PandaStrategy(**panda_options(seconds, rho))
+    panda.fit(meta, np.random.default_rng(seed), verbose=True)
+    panda.save(out / f"panda_seed{seed}_rho{rho}.safetensors")
+    return panda
+
+
+def run_seed(ds: Any, seed: int, args: argparse.Namespace, out: Path) -> None:
+    """PANDA (trained for this seed) and every baseline on the split of ``seed``."""
+    available = set(fp.active.available_strategies())
+    panda = train_panda(ds, seed, args.train_seconds, args.rho, out)
+    log = panda.training_log_
+    for name, batch in (("panda", 400), ("panda_b50", 50)):
+        hist = fp.active.run(ds, strategy=panda, learner="logreg", budget=400,
+                             batch_size=batch, seed=seed, split="panda")
+        _record(hist, name, seed, out)
+        if name == "panda":
+            final = hist.final()
+            _append(out / "training.csv", pd.DataFrame([{
+                "seed": seed, "rho": args.rho, "seconds": log.seconds,
+                "episodes": log.episodes, "stopped": log.stopped,
+                "train_disparity": log.best["disparity"], "train_f1": log.best["f1"],
+                "train_random_disparity": log.random_baseline["disparity"],
+                "test_disparity": final["demographic_parity"], "test_f1": final["f1"],
+            }]))
+    for name in args.baselines:
+        if name not in available:
+            print(f"skip {name}: not registered")
+            continue
+        start = time.perf_counter()
+        hist = fp.active.run(ds, strategy=name, learner="logreg", budget=400, batch_size=50,
+                             seed=seed, split="panda", strategy_options=OPTIONS.get(name))
+        _record(hist, name, seed, out)
+        print(f"seed {seed} {name}: {time.perf_counter() - start:.0f}s", flush=True)
+
+
+def rho_sweep(ds: Any, rhos: list[float], seconds: float, out: Path) -> None:
+    """Training vs test disparity of policies trained for several rho (seed 0)."""
+    for rho in rhos:
+        panda = train_panda(ds, 0, seconds, rho, out)
+        hist = fp.active.run(ds, strategy=panda, learner="logreg", budget=400, batch_size=400,
+                             seed=0, split="panda")
+        log = panda.training_log_
+        _append(out / "rho.csv", pd.DataFrame([{
+            "rho": rho, "train_disparity": log.best["disparity"],
+            "test_disparity": hist.final()["demographic_parity"], "test_f1": hist.final()["f1"],
+            "episodes": log.episodes, "seconds": log.seconds,
+        }]))
+
+
+def summarise(out: Path) -> str:
+    """Mean ± sd over seeds at B = 400, as a markdown table."""
+    final = pd.read_csv(out / "final.csv")
+    rows = ["| strategy | seeds | F1 | demographic parity | error-rate balance |",
+            "|---|---|---|---|---|"]
+    stats = final.groupby("strategy")[list(METRICS)].agg(["mean", "std"])
+    counts = final.groupby("strategy")["seed"].nunique()
+    for name in stats.sort_values(("f1", "mean"), ascending=False).index:
+        cells = [f"{stats.loc[name, (m, 'mean')]:.3f} ± {stats.loc[name, (m, 'std')]:.3f}"
+                 for m in METRICS]
+        rows.append(f"| {name} | {counts[name]} | " + " | ".join(cells) + " |")
+    text = "\n".join(rows)
+    (out / "summary.md").write_text(text + "\n")
+    return text
+
+
+def figures(out: Path, figures_dir: Path) -> None:
+    """Figure 1 (F1 against disparity at B = 400) and Figure 2 (curves against budget)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    final = pd.read_csv(out / "final.csv")
+    means = final.groupby("strategy")[list(METRICS)].mean()
+    sds = final.groupby("strategy")[list(METRICS)].std()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for ax, metric, label in zip(axes, METRICS[1:], ("demographic parity", "error-rate balance"),
+                                 strict=True):
+        for name in means.index:
+            ax.errorbar(means.loc[name, metric], means.loc[name, "f1"],
+                        xerr=sds.loc[name, metric], yerr=sds.loc[name, "f1"], fmt="o",
+                        label=name, capsize=2)
+        ax.axvline(0.04, color="grey", ls=":", lw=1)
+        ax.set_xlabel(f"{label} (test)")
+        ax.set_ylabel("F1 (test)")
+    axes[1].legend(fontsize=7, loc="lower right")
+    fig.suptitle("Adult, sex, B = 400: F1 against disparity (mean ± sd over seeds)")
+    fig.tight_layout()
+    fig.savefig(figures_dir / "panda_tradeoff.png", dpi=80)
+    plt.close(fig)
+
+    curves = pd.read_csv(out / "curves.csv")
+    curves = curves[curves["strategy"] != "panda"]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for ax, metric in zip(axes, ("f1", "demographic_parity"), strict=True):
+        for name, part in curves.groupby("strategy"):
+            m = part.groupby("n_labelled")[metric].mean()
+            ax.plot(m.index, m.values, marker=".", label=name)
+        ax.set_xlabel("labelled examples (D0 = 100)")
+        ax.set_ylabel(f"{metric} (test)")
+    axes[1].axhline(0.04, color="grey", ls=":", lw=1)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Adult, sex: learning curves (mean over seeds; PANDA in rounds of 50)")
+    fig.tight_layout()
+    fig.savefig(figures_dir / "panda_curves.png", dpi=80)
+    plt.close(fig)
+
+    if (out / "rho.csv").exists():
+        rho = pd.read_csv(out / "rho.csv").groupby("rho").mean()
+        fig, ax = plt.subplots(figsize=(4.5, 3.4))
+        ax.plot(rho.index, rho["train_disparity"], marker="o", label="meta-train validation")
+        ax.plot(rho.index, rho["test_disparity"], marker="s", label="test")
+        ax.plot(rho.index, rho.index, color="grey", ls=":", lw=1, label="rho")
+        ax.set_xlabel("rho")
+        ax.set_ylabel("demographic parity")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(figures_dir / "panda_rho.png", dpi=80)
+        plt.close(fig)
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--train-seconds", type=float, default=300.0)
+    parser.add_argument("--rho", type=float, default=0.04)
+    parser.add_argument("--rho-sweep", type=float, nargs="*", default=[])
+    parser.add_argument("--baselines", nargs="*", default=list(BASELINES))
+    parser.add_argument("--out", type=Path, default=Path("results/panda"))
+    parser.add_argument("--figures", type=Path, default=Path("docs/figures"))
+    parser.add_argument("--figures-only", action="store_true")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.figures_only:
+        ds = fp.datasets.load("adult", sensitive="sex")
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            run_seed(ds, seed, args, args.out)
+        if args.rho_sweep:
+            rho_sweep(ds, args.rho_sweep, args.train_seconds, args.out)
+    print(summarise(args.out))
+    figures(args.out, args.figures)
+
+
+if __name__ == "__main__":
+    main()

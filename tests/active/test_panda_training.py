@@ -1,0 +1,192 @@
+"""PANDA meta-training pieces, each against an independent reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+from sklearn.linear_model import LogisticRegression
+
+from fairpool.active import panda_training as pt
+from fairpool.active.panda_policy import PandaPolicy, policy_input_width, sample_gumbel
+from fairpool.errors import BudgetError, InvalidInputError, SingleGroupError
+
+
+def _biased_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels depend on the group; feature 1 is a noisy proxy of the group."""
+    r = np.random.default_rng(seed)
+    g = r.integers(0, 2, n)
+    x1, x3 = r.normal(size=n), r.normal(size=n)
+    x2 = g + 0.3 * r.normal(size=n)
+    y = (x1 + 1.5 * g + 0.5 * r.normal(size=n) > 0.75).astype(int)
+    return np.c_[x1, x2, x3], y, g
+
+
+SMALL = dict(budget=30, initial_size=20, episode_pool_size=120, validation_size=300, width=8,
+             n_heads=2, inner_steps=20, eval_every=5, n_eval_tasks=2, pretrain_epochs=1, C=0.1,
+             outer_lr=0.01, prox_weight=3.0, patience=100)
+
+
+def test_one_unrolled_step_equals_the_logistic_gradient_step_by_hand() -> None:
+    r = np.random.default_rng(0)
+    X, y, v = r.normal(size=(30, 4)), r.integers(0, 2, 30), r.random(30)
+    w0, b0, lr, C = r.normal(size=4), 0.3, 0.2, 0.7
+    # numpy, no autograd: gradient of sum_i v_i l_i / sum(v) + ||w||^2 / (2 C sum(v)).
+    p = 1 / (1 + np.exp(-(X @ w0 + b0)))
+    gw = (X.T @ (v * (p - y)) + w0 / C) / v.sum()
+    gb = np.sum(v * (p - y)) / v.sum()
+    t = lambda a: torch.as_tensor(a, dtype=torch.float64)  # noqa: E731
+    w1, b1 = pt.unrolled_logistic_gd(t(w0), t(b0), t(X), t(y), t(v), steps=1, lr=lr, C=C,
+                                     momentum=0.9)
+    np.testing.assert_allclose(w1.numpy(), w0 - lr * gw, rtol=1e-12)
+    assert float(b1) == pytest.approx(b0 - lr * gb, rel=1e-12)
+
+
+def test_unrolled_steps_converge_to_sklearn_weighted_logistic_regression() -> None:
+    r = np.random.default_rng(1)
+    X, v = r.normal(size=(80, 3)), r.random(80) + 0.2
+    y = (X[:, 0] + r.normal(size=80) > 0).astype(int)
+    ref = LogisticRegression(C=0.5, tol=1e-10, max_iter=10000).fit(X, y, sample_weight=v)
+    t = lambda a: torch.as_tensor(a, dtype=torch.float64)  # noqa: E731
+    w, b = pt.unrolled_logistic_gd(t(np.zeros(3)), t(0.0), t(X), t(y), t(v), steps=3000,
+                                   lr=0.5, C=0.5, momentum=0.9)
+    np.testing.assert_allclose(w.numpy(), ref.coef_[0], atol=1e-6)
+    assert float(b) == pytest.approx(float(ref.intercept_[0]), abs=1e-6)
+
+
+def test_unrolled_steps_carry_gradients_to_the_sample_weights() -> None:
+    r = np.random.default_rng(2)
+    X = torch.as_tensor(r.normal(size=(20, 2)))
+    y = torch.as_tensor(r.integers(0, 2, 20), dtype=torch.float64)
+    v = torch.full((20,), 0.5, dtype=torch.float64, requires_grad=True)
+    w, b = pt.unrolled_logistic_gd(torch.zeros(2, dtype=torch.float64),
+                                   torch.tensor(0.0, dtype=torch.float64), X, y, v,
+                                   steps=5, lr=0.3, C=1.0)
+    assert torch.autograd.gradcheck(
+        lambda vv: pt.unrolled_logistic_gd(torch.zeros(2, dtype=torch.float64),
+                                           torch.tensor(0.0, dtype=torch.float64), X, y, vv,
+                                           steps=5, lr=0.3, C=1.0)[0], (v,))
+    assert w.requires_grad and b.requires_grad
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_disparities_of_hard_predictions_match_fairlearn(seed: int) -> None:
+    r = np.random.default_rng(seed)
+    y, y_pred, g = r.integers(0, 2, 200), r.integers(0, 2, 200), r.integers(0, 3, 200)
+    dp = pt.hard_disparity(y_pred, y, g, n_groups=3, constraint="demographic_parity")
+    erb = pt.hard_disparity(y_pred, y, g, n_groups=3, constraint="error_rate_balance")
+    assert dp == pytest.approx(demographic_parity_difference(y, y_pred, sensitive_features=g))
+    # FNR gap = TPR gap, so error-rate balance = fairlearn's equalized-odds difference.
+    assert erb == pytest.approx(equalized_odds_difference(y, y_pred, sensitive_features=g))
+
+
+def test_soft_disparity_is_differentiable_and_ignores_absent_groups() -> None:
+    pred = torch.tensor([0.9, 0.2, 0.4, 0.6], requires_grad=True)
+    g = torch.tensor([0, 0, 2, 2])
+    y = torch.tensor([1.0, 0.0, 0.0, 1.0])
+    d = pt.soft_disparity(pred, y, g, n_groups=3, constraint="demographic_parity")
+    assert d.item() == pytest.approx(0.05)  # group 1 is absent, not a zero rate
+    d.backward()
+    assert pred.grad is not None and torch.count_nonzero(pred.grad) == 4
+
+
+def test_smoothed_constraint_is_zero_below_rho_and_the_disparity_above() -> None:
+    delta = torch.tensor([0.0, 0.01, 0.039, 0.04, 0.2])
+    out = pt.smoothed_constraint(delta, 0.04)
+    torch.testing.assert_close(out, torch.tensor([0.0, 0.0, 0.0, 0.04, 0.2]))
+    with pytest.raises(InvalidInputError, match="rho"):
+        pt.smoothed_constraint(delta, 0.0)
+
+
+def _task_and_policy(seed: int = 0, **overrides):
+    X, y, g = _biased_data(600, seed)
+    config = pt.PandaConfig(**{**SMALL, **overrides})
+    task = pt.sample_meta_task(X, y, g, n_groups=2, config=config,
+                               rng=np.random.default_rng(seed))
+    torch.manual_seed(seed)
+    policy = PandaPolicy(policy_input_width(3, 2), n_features=3, width=8, n_heads=2)
+    return task, policy, config
+
+
+def test_proximal_step_moves_toward_satisfying_the_constraint() -> None:
+    task, policy, config = _task_and_policy(prox_steps=5, rho=0.01)
+    noise = sample_gumbel((task.features.shape[0],), generator=torch.Generator().manual_seed(0))
+    before = pt.active_learn_sim(policy, task, config, noise=noise)
+    anchor = [p.detach().clone() for p in policy.parameters()]
+    pt.proximal_step(policy, task, config, noise=noise, gamma=0.5)
+    with torch.no_grad():
+        after = pt.active_learn_sim(policy, task, config, noise=noise)
+    assert before.disparity.item() > config.rho
+    assert float(after.disparity) < float(before.disparity)
+    moved = sum(float((p - a).norm()) for p, a in zip(policy.parameters(), anchor, strict=True))
+    assert 0 < moved < 10  # a proximal step stays near theta_hat
+
+
+def test_proximal_step_does_nothing_when_the_constraint_holds() -> None:
+    task, policy, config = _task_and_policy(rho=5.0)
+    noise = sample_gumbel((task.features.shape[0],), generator=torch.Generator().manual_seed(0))
+    anchor = [p.detach().clone() for p in policy.parameters()]
+    assert pt.proximal_step(policy, task, config, noise=noise, gamma=1.0) == 0.0
+    for p, a in zip(policy.parameters(), anchor, strict=True):
+        assert torch.equal(p, a)
+
+
+def test_active_learn_sim_weights_sum_to_the_budget() -> None:
+    task, policy, config = _task_and_policy()
+    noise = sample_gumbel((task.features.shape[0],), generator=torch.Generator().manual_seed(1))
+    out = pt.active_learn_sim(policy, task, config, noise=noise)
+    assert float(out.weights.sum()) == pytest.approx(config.budget, abs=1e-3)
+    out.loss.backward()
+    assert policy.head.weight.grad is not None and policy.raw_temperature.grad is not None
+
+
+def test_meta_training_reduces_validation_disparity_against_random_selection() -> None:
+    X, y, g = _biased_data(3000, 0)
+    config = pt.PandaConfig(**SMALL, max_episodes=10)
+    policy, log = pt.meta_train(X, y, g, n_groups=2, config=config, seed=0,
+                                device=torch.device("cpu"))
+    assert log.episodes == 10 and log.seconds > 0
+    rng = np.random.default_rng(123)  # fresh meta-tasks, never seen in training
+    tasks = [pt.sample_meta_task(X, y, g, n_groups=2, config=config, rng=rng)
+             for _ in range(10)]
+    learned = pt._evaluate_policy(policy, tasks, config)
+    random = pt._evaluate_random(tasks, config, np.random.default_rng(1))
+    assert learned["disparity"] < random["disparity"] - 0.03
+
+
+def test_meta_training_is_deterministic_under_a_seed() -> None:
+    X, y, g = _biased_data(800, 3)
+    config = pt.PandaConfig(**SMALL, max_episodes=2)
+    a, _ = pt.meta_train(X, y, g, n_groups=2, config=config, seed=5, device=torch.device("cpu"))
+    b, _ = pt.meta_train(X, y, g, n_groups=2, config=config, seed=5, device=torch.device("cpu"))
+    for (name, p), q in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(p, q), name
+
+
+def test_config_rejects_bad_values() -> None:
+    with pytest.raises(InvalidInputError, match="rho"):
+        pt.PandaConfig(rho=0.0)
+    with pytest.raises(InvalidInputError, match="rho"):
+        pt.PandaConfig(rho=-0.1)
+    with pytest.raises(InvalidInputError, match="constraint"):
+        pt.PandaConfig(constraint="accuracy")
+    with pytest.raises(BudgetError, match="episode_pool_size"):
+        pt.PandaConfig(budget=500, episode_pool_size=400)
+    with pytest.raises(InvalidInputError, match="width"):
+        pt.PandaConfig(width=0)
+    with pytest.raises(InvalidInputError, match="unknown"):
+        pt.PandaConfig.from_json('{"rho": 0.1, "colour": "red"}')
+    config = pt.PandaConfig(rho=0.1, n_layers=3)
+    assert pt.PandaConfig.from_json(config.to_json()) == config
+
+
+def test_meta_training_rejects_a_single_group_and_too_few_rows() -> None:
+    X, y, g = _biased_data(800, 0)
+    config = pt.PandaConfig(**SMALL, max_episodes=1)
+    with pytest.raises(SingleGroupError):
+        pt.meta_train(X, y, np.zeros_like(g), n_groups=2, config=config, seed=0,
+                      device=torch.device("cpu"))
+    with pytest.raises(BudgetError, match="labelled rows"):
+        pt.sample_meta_task(X[:40], y[:40], g[:40], n_groups=2, config=config,
+                            rng=np.random.default_rng(0))
