@@ -1,0 +1,144 @@
+"""How long does one selection round take as the pool grows to a million rows?
+
+Synthetic pools of 1e4, 1e5 and 1e6 rows x 100 float32 features (two groups, a
+logistic ground truth with a group effect); the learner is fairpool's ``logreg``
+fitted on 500 labelled rows, and ``fal_fast`` measures disparity on a fixed
+reference set of 2,000 rows. For each pool size and strategy (``entropy``,
+``margin``, ``fal_fast`` with ``newton_steps`` 1 and its default), one
+``select(state, k=50)`` on a fresh state, so the round includes the model's
+``predict_proba`` over the pool; training time is reported on its own line.
+Prints a Markdown table of wall seconds (best of ``--repeats``) and the growth
+ratio to the previous size (10x more rows: a ratio near 10 is linear).
+
+Threads: BLAS and OpenMP get ``--threads`` (default 2, the target machine's
+cores), set before numpy loads::
+
+    python benchmarks/selection_scale.py [--sizes 1e4 1e5 1e6] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _threads_from_argv(argv: list[str]) -> str:
+    if "--threads" in argv:
+        return argv[argv.index("--threads") + 1]
+    return "2"
+
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = _threads_from_argv(sys.argv)
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from fairpool.active import make_learner, make_strategy  # noqa: E402
+from fairpool.active.state import LabelledSet, Pool, QueryState  # noqa: E402
+
+N_FEATURES = 100
+N_LABELLED = 500
+N_REFERENCE = 2000
+
+
+def synthetic_rows(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` rows: float32 features, 0/1 labels from a logistic model, two groups."""
+    groups = (rng.random(n) < 0.4).astype(np.int64)
+    X = rng.standard_normal((n, N_FEATURES), dtype=np.float32)
+    X[:, 0] += 0.7 * groups
+    weights = np.linspace(1.0, -1.0, N_FEATURES) / np.sqrt(N_FEATURES) * 3.0
+    logits = X @ weights + 0.8 * groups - 0.3
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logits))).astype(np.int64)
+    return X, y, groups
+
+
+def fresh_state(model, labelled, pool, reference) -> QueryState:  # noqa: ANN001
+    """A new state (so ``pool_proba`` is recomputed inside the timed round)."""
+    return QueryState(
+        model=model,
+        labelled=labelled,
+        pool=pool,
+        validation=reference,
+        group_names=("a", "b"),
+        feature_names=tuple(f"x{j}" for j in range(N_FEATURES)),
+        make_learner=lambda: make_learner("logreg"),
+    )
+
+
+def best_time(run, repeats: int) -> float:  # noqa: ANN001
+    """Smallest wall time of ``repeats`` calls of ``run()``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main(argv: list[str] | None = None) -> pd.DataFrame:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5, 1e6])
+    parser.add_argument("--threads", default="2")
+    parser.add_argument("--k", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--fal-repeats", type=int, default=1)
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    X_lab, y_lab, g_lab = synthetic_rows(N_LABELLED, rng)
+    X_ref, y_ref, g_ref = synthetic_rows(N_REFERENCE, rng)
+    start = time.perf_counter()
+    model = make_learner("logreg").fit(X_lab, y_lab)
+    train_s = time.perf_counter() - start
+    labelled = LabelledSet(X_lab, y_lab, g_lab)
+    reference = LabelledSet(X_ref, y_ref, g_ref)
+    default_steps = make_strategy("fal_fast").newton_steps
+    strategies = {
+        "entropy": (make_strategy("entropy"), args.repeats),
+        "margin": (make_strategy("margin"), args.repeats),
+        "fal_fast (newton_steps=1)": (make_strategy("fal_fast", newton_steps=1), args.fal_repeats),
+        f"fal_fast (newton_steps={default_steps})": (make_strategy("fal_fast"), args.fal_repeats),
+    }
+    rows = []
+    for size in (int(s) for s in args.sizes):
+        X_pool, _, g_pool = synthetic_rows(size, np.random.default_rng(size))
+        pool = Pool(X_pool, g_pool)
+        row: dict[str, object] = {"pool rows": f"{size:.0e}"}
+        for name, (strategy, repeats) in strategies.items():
+
+            def one_round(strategy=strategy, pool=pool) -> None:  # noqa: ANN001
+                state = fresh_state(model, labelled, pool, reference)
+                strategy.select(state, args.k, np.random.default_rng(0))
+
+            row[name] = best_time(one_round, repeats)
+            print(f"  {size:.0e} {name}: {row[name]:.3f} s", file=sys.stderr, flush=True)
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("pool rows")
+    growth = table / table.shift(1)
+    print(
+        f"One selection round (k={args.k}, incl. predict_proba over the pool), wall seconds, "
+        f"best of {args.repeats} (fal_fast: {args.fal_repeats}); {N_FEATURES} features, "
+        f"{N_LABELLED} labelled, reference {N_REFERENCE}; "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs visible, "
+        f"threads={args.threads}. Training the logreg: {train_s:.3f} s.\n"
+    )
+    header = "| pool rows | " + " | ".join(f"{c} s | growth" for c in table.columns) + " |"
+    lines = [header, "|---" * (1 + 2 * len(table.columns)) + "|"]
+    for index in table.index:
+        cells = []
+        for column in table.columns:
+            ratio = growth.loc[index, column]
+            cells.append(f"{table.loc[index, column]:.3g}")
+            cells.append("-" if np.isnan(ratio) else f"{ratio:.1f}x")
+        lines.append(f"| {index} | " + " | ".join(cells) + " |")
+    print("\n".join(lines))
+    return table
+
+
+if __name__ == "__main__":
+    main()
