@@ -104,6 +104,11 @@ def fake_registry(log: Path | None = None) -> Registry:
         return Dataset(X=np.zeros((n, 2)), y=np.arange(n) % 2, groups=np.arange(n) % 2,
                        group_names=GROUPS, feature_names=("a", "b"), name=name)
 
+    def split_dataset(dataset: object, scheme: str, *, seed: int, **options: object) -> object:
+        if set(options) - {"test_fraction"}:
+            raise InvalidInputError(f"split scheme {scheme!r} has no option {sorted(options)[0]!r}")
+        return {"pool": np.arange(50), "test": np.arange(50, len(dataset))}
+
     return Registry(
         datasets=lambda: ["adult", "toy"],
         strategies=lambda: ["broken", "entropy", "facagen", "random"],
@@ -111,6 +116,7 @@ def fake_registry(log: Path | None = None) -> Registry:
         build_strategy=build_strategy,
         build_learner=build_learner,
         load_dataset=load_dataset,
+        split_dataset=split_dataset,
     )
 
 

@@ -52,11 +52,32 @@ def test_grid_overrides_top_level_defaults(registry):
     assert config.grids[1].seeds == (0, 1, 2)
 
 
+def test_strategies_may_be_written_as_array_of_tables(registry):
+    text = (GRID.replace('strategies = ["random"]\n', "")
+            + '[[grid]]\nlabel = "g"\n[[grid.strategies]]\nname = "random"\n'
+            + '[[grid.strategies]]\nname = "facagen"\ntuner = "ppo"\nbatch_size = 5\n')
+    strategies = parse_config(text, registry=registry).grids[0].strategies
+    assert [(s.name, s.options, s.batch_size) for s in strategies] == [
+        ("random", {}, None), ("facagen", {"tuner": "ppo"}, 5)]
+
+
 def test_same_strategy_twice_is_told_apart_by_options(registry):
     text = GRID.replace('strategies = ["random"]', 'strategies = [{name="facagen", tuner="ucb"},'
                         ' {name="facagen", tuner="ppo"}, {name="facagen", label="mine"}]')
     labels = [s.label for s in parse_config(text, registry=registry).grids[0].strategies]
     assert labels == ["facagen(tuner=ucb)", "facagen(tuner=ppo)", "mine"]
+
+
+def test_a_strategy_may_override_the_batch_size(registry):
+    text = GRID.replace('strategies = ["random"]',
+                        'strategies = ["random", {name = "facagen", batch_size = 20}]')
+    random, facagen = parse_config(text, registry=registry).grids[0].strategies
+    assert (random.batch_size, facagen.batch_size, facagen.options) == (None, 20, {})
+    too_big = text.replace("batch_size = 20}", "batch_size = 21}")
+    with pytest.raises(InvalidInputError, match=r"strategies\[1\]\.batch_size = 21 is larger"):
+        parse_config(too_big, registry=registry)
+    with pytest.raises(InvalidInputError, match=r"strategies\[1\]\.batch_size must be a positive"):
+        parse_config(text.replace("batch_size = 20}", "batch_size = 0}"), registry=registry)
 
 
 def test_config_hash_follows_the_text(registry):
@@ -153,8 +174,20 @@ def test_check_datasets_loads_each_dataset_with_its_options(registry):
 
 def test_check_datasets_refuses_a_subsample_larger_than_the_data(registry):
     config = parse_config("subsample = 500\n" + GRID, registry=registry)
-    with pytest.raises(InvalidInputError, match="subsample = 500 exceeds the 100 rows"):
+    with pytest.raises(InvalidInputError,
+                       match="subsample = 500 exceeds the 100 rows of dataset 'toy'"):
         check_datasets(config, registry=registry)
+
+
+def test_check_datasets_splits_each_dataset_with_the_split_options(registry):
+    good = parse_config('split = {name = "random", test_fraction = 0.3}\n' + GRID,
+                        registry=registry)
+    check_datasets(good, registry=registry)
+    bad = parse_config('split = {name = "random", test_size = 0.3}\n' + GRID,
+                       source="e.toml", registry=registry)
+    with pytest.raises(InvalidInputError,
+                       match="e.toml: split: split 'random' of dataset 'toy' fails: .*test_size"):
+        check_datasets(bad, registry=registry)
 
 
 def test_load_config_reads_a_file_and_names_missing_ones(tmp_path, registry):
@@ -174,6 +207,7 @@ def test_default_config_is_bundled_and_explicit(registry):
         datasets=lambda: sorted(names), strategies=lambda: sorted(names),
         learners=lambda: sorted(names), build_strategy=lambda n, **o: None,
         build_learner=lambda n, **o: None, load_dataset=registry.load_dataset,
+        split_dataset=registry.split_dataset,
     )
     config = load_config(None, registry=permissive)
     genomes, adult = config.grids

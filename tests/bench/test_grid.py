@@ -49,6 +49,14 @@ def test_cells_carry_every_option(registry):
     assert cell.describe() == "adult/logreg(C=0.1)/random/seed=0"
 
 
+def test_a_strategy_batch_size_overrides_the_grid(registry):
+    text = TWO_GRIDS.replace('strategies = ["random", "entropy", "facagen"]',
+                             'strategies = ["random", {name = "facagen", batch_size = 20}]')
+    cells = expand_grid(parse_config(text, registry=registry))
+    sizes = {(c.strategy, c.batch_size) for c in cells if c.grid == "first"}
+    assert sizes == {("random", 10), ("facagen", 20)}
+
+
 def test_key_is_stable_and_ignores_labels(small_config, registry):
     keys = [c.key for c in expand_grid(small_config)]
     again = [c.key for c in expand_grid(parse_config(SMALL_CONFIG, registry=registry))]

@@ -71,6 +71,8 @@ _GRID_KEYS: tuple[str, ...] = (
 _TOP_KEYS: tuple[str, ...] = ("title", "grid", *(k for k in _GRID_KEYS if k != "label"))
 _REQUIRED: tuple[str, ...] = ("datasets", "learners", "strategies", "budget", "batch_size")
 _COMPONENT_RESERVED = ("name", "label")
+#: Keys of a strategy table that set the run's protocol rather than the strategy.
+_STRATEGY_PROTOCOL = ("batch_size",)
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,11 +87,15 @@ class Component:
         Keyword options passed to the loader, split, learner or strategy.
     label : str
         Name shown in tables and plots; unique among the grid's components of a kind.
+    batch_size : int or None
+        Strategies only: a batch size that overrides the grid's for this strategy
+        (PANDA selects its whole budget in one step).
     """
 
     name: str
     options: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""
+    batch_size: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", dict(self.options))
@@ -185,6 +191,8 @@ class Registry:
         means the options are wrong.
     load_dataset : callable
         ``load(name, **options) -> Dataset``.
+    split_dataset : callable
+        ``split(dataset, scheme, *, seed, **options)``; raises on bad options.
     """
 
     datasets: Callable[[], Sequence[str]]
@@ -193,6 +201,7 @@ class Registry:
     build_strategy: Callable[..., Any]
     build_learner: Callable[..., Any]
     load_dataset: Callable[..., Any]
+    split_dataset: Callable[..., Any]
 
 
 def _available_datasets() -> list[str]:
@@ -205,6 +214,12 @@ def _load_dataset(name: str, **options: Any) -> Any:
     from fairpool import datasets
 
     return datasets.load(name, **options)
+
+
+def _split_dataset(dataset: Any, scheme: str, *, seed: int, **options: Any) -> Any:
+    from fairpool import datasets
+
+    return datasets.split(dataset, scheme, seed=seed, **options)
 
 
 def _available_strategies() -> list[str]:
@@ -240,6 +255,7 @@ def default_registry() -> Registry:
         build_strategy=_build_strategy,
         build_learner=_build_learner,
         load_dataset=_load_dataset,
+        split_dataset=_split_dataset,
     )
 
 
@@ -415,6 +431,11 @@ def _build_grid(
     for i, learner in enumerate(learners):
         _try_build(registry.build_learner, learner, f"{_key(path, 'learners')}[{i}]", "learner")
     for i, strategy in enumerate(strategies):
+        if strategy.batch_size is not None and strategy.batch_size > budget:
+            raise InvalidInputError(
+                f"{_key(path, 'strategies')}[{i}].batch_size = {strategy.batch_size} is larger "
+                f"than {_key(path, 'budget')} = {budget}; expected 1 <= batch_size <= budget"
+            )
         _try_build(registry.build_strategy, strategy, f"{_key(path, 'strategies')}[{i}]",
                    "strategy")
     return GridSpec(
@@ -490,7 +511,7 @@ def _components(
         explicit = isinstance(item, dict) and "label" in item
         if not explicit and names.count(comp.name) > 1 and comp.options:
             opts = ", ".join(f"{k}={v}" for k, v in sorted(comp.options.items()))
-            comp = Component(comp.name, comp.options, f"{comp.name}({opts})")
+            comp = Component(comp.name, comp.options, f"{comp.name}({opts})", comp.batch_size)
         out.append(comp)
     labels = [c.label for c in out]
     for i, lab in enumerate(labels):
@@ -505,6 +526,7 @@ def _components(
 def _component(
     item: Any, key: str, kind: str, available: Callable[[], Sequence[str]]
 ) -> Component:
+    batch_size = None
     if isinstance(item, str):
         name, options, label = item, {}, item
     elif isinstance(item, dict):
@@ -515,6 +537,8 @@ def _component(
         if not isinstance(label, str) or not label:
             raise InvalidInputError(f"{key}.label must be a non-empty string, got {label!r}")
         options = {k: v for k, v in item.items() if k not in _COMPONENT_RESERVED}
+        if kind == "strategy" and "batch_size" in options:
+            batch_size = _positive_int(options.pop("batch_size"), f"{key}.batch_size")
         for opt, val in options.items():
             _check_json_value(val, f"{key}.{opt}")
     else:
@@ -528,7 +552,7 @@ def _component(
         raise UnknownNameError(
             f"{key}: unknown {kind} {name!r}; allowed values: {', '.join(sorted(names))}"
         )
-    return Component(name=name, options=options, label=label)
+    return Component(name=name, options=options, label=label, batch_size=batch_size)
 
 
 def _check_json_value(value: Any, key: str) -> None:
@@ -561,41 +585,57 @@ def _try_build(build: Callable[..., Any], comp: Component, key: str, kind: str) 
 
 
 def check_datasets(config: ExperimentConfig, *, registry: Registry | None = None) -> None:
-    """Load every dataset of ``config`` once with its options, to check them.
+    """Load every dataset of ``config`` once and split it, to check options and sizes.
 
     Parameters
     ----------
     config : ExperimentConfig
         A parsed config.
     registry : Registry, optional
-        Where datasets are loaded from (default: fairpool's loaders).
+        Where datasets are loaded and split (default: fairpool's loaders and splits).
 
     Raises
     ------
     InvalidInputError
-        If a dataset's options are rejected by its loader, or ``subsample`` exceeds
-        the dataset's rows.
+        If a loader rejects a dataset's options, ``subsample`` exceeds a dataset's
+        rows, or the split rejects its options or the (subsampled) dataset.
     """
+    from fairpool.bench.cells import subsample_dataset
+
     registry = registry or default_registry()
-    seen: dict[str, int] = {}
+    loaded: dict[str, Any] = {}
     for g, grid in enumerate(config.grids):
+        where = f"grid[{g}]." if len(config.grids) > 1 else ""
         for i, comp in enumerate(grid.datasets):
-            key = f"grid[{g}].datasets[{i}]" if len(config.grids) > 1 else f"datasets[{i}]"
+            key = f"{where}datasets[{i}]"
             ident = json.dumps([comp.name, comp.options], sort_keys=True)
-            if ident not in seen:
-                try:
-                    ds = registry.load_dataset(comp.name, **comp.options)
-                except TypeError as exc:
-                    raise InvalidInputError(
-                        f"{config.path}: {key}: bad options for dataset {comp.name!r}: {exc}"
-                    ) from None
-                except FairpoolError as exc:
-                    raise type(exc)(
-                        f"{config.path}: {key}: bad options for dataset {comp.name!r}: {exc}"
-                    ) from None
-                seen[ident] = len(ds)
-            if grid.subsample is not None and grid.subsample > seen[ident]:
-                raise InvalidInputError(
-                    f"{config.path}: subsample = {grid.subsample} exceeds the "
-                    f"{seen[ident]} rows of dataset {comp.label!r} ({key})"
+            if ident not in loaded:
+                loaded[ident] = _checked(
+                    f"{config.path}: {key}: bad options for dataset {comp.name!r}",
+                    registry.load_dataset, comp.name, **comp.options,
                 )
+            dataset = loaded[ident]
+            seed = grid.seeds[0]
+            if grid.subsample is not None:
+                if grid.subsample > len(dataset):
+                    raise InvalidInputError(
+                        f"{config.path}: {where}subsample = {grid.subsample} exceeds the "
+                        f"{len(dataset)} rows of dataset {comp.label!r} ({key})"
+                    )
+                dataset = subsample_dataset(dataset, grid.subsample, seed=seed)
+            _checked(
+                f"{config.path}: {where}split: split {grid.split.name!r} of dataset "
+                f"{comp.label!r} fails",
+                registry.split_dataset, dataset, grid.split.name, seed=seed,
+                **grid.split.options,
+            )
+
+
+def _checked(context: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``action(*args, **kwargs)``, its user errors prefixed with ``context``."""
+    try:
+        return action(*args, **kwargs)
+    except TypeError as exc:
+        raise InvalidInputError(f"{context}: {exc}") from None
+    except FairpoolError as exc:
+        raise type(exc)(f"{context}: {exc}") from None

@@ -187,6 +187,7 @@ class RayExecutor:
                 "include_dashboard": False,
                 "logging_level": logging.WARNING,
                 "configure_logging": True,
+                "log_to_driver": False,
             }
             if self.address:
                 ray.init(address=self.address, **kwargs)
@@ -203,8 +204,20 @@ class RayExecutor:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         threads = str(_threads_per_worker(min(cpus, len(items))))
         # ray.remote accepts plain functions only; ``fn`` may be a functools.partial.
+        env_vars = {name: threads for name in _THREAD_VARIABLES}
+        if self._started and not self.address:
+            # A local instance runs on this machine: give its workers the driver's own
+            # code folders (a script's directory, a test folder) so functions defined
+            # there unpickle. Interpreter and site-packages folders are left out.
+            prefixes = tuple({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)})
+            own = [p for p in sys.path if p and os.path.isdir(p)
+                   and not os.path.realpath(p).startswith(prefixes)]
+            env_vars["PYTHONPATH"] = os.pathsep.join(
+                dict.fromkeys([*own, *filter(None, os.environ.get("PYTHONPATH", "").split(
+                    os.pathsep))])
+            )
         task = ray.remote(num_cpus=1, max_retries=0)(_apply).options(
-            runtime_env={"env_vars": {name: threads for name in _THREAD_VARIABLES}}
+            runtime_env={"env_vars": env_vars}
         )
         fn_ref = ray.put(fn)
         self._pending = [task.remote(fn_ref, item) for item in items]

@@ -145,7 +145,7 @@ def expand_grid(config: ExperimentConfig) -> list[Cell]:
                             strategy_params=strategy.options,
                             seed=seed,
                             budget=grid.budget,
-                            batch_size=grid.batch_size,
+                            batch_size=strategy.batch_size or grid.batch_size,
                             initial=grid.initial,
                         )
                         cells.setdefault(cell.key, cell)

@@ -160,12 +160,18 @@ def plot_learning_curves(
     blocks = _blocks(rounds)
     colours = _colours(rounds["strategy_label"].unique().tolist())
     n_grids = rounds["grid"].nunique()
-    fig = Figure(figsize=(4.2 * len(metrics), 3.2 * len(blocks)), layout="constrained")
+    # At most three panels a row; a block with more metrics wraps onto further rows.
+    ncols = min(3, len(metrics))
+    rows_per_block = -(-len(metrics) // ncols)
+    fig = Figure(figsize=(4.2 * ncols, 3.2 * rows_per_block * len(blocks)),
+                 layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(len(blocks), len(metrics), squeeze=False)
-    for r, (key, part) in enumerate(blocks):
-        for c, metric in enumerate(metrics):
-            ax = axes[r, c]
+    axes = fig.subplots(rows_per_block * len(blocks), ncols, squeeze=False)
+    for b, (key, part) in enumerate(blocks):
+        used = []
+        for m, metric in enumerate(metrics):
+            ax = axes[b * rows_per_block + m // ncols, m % ncols]
+            used.append(ax)
             for label, curve in part.groupby("strategy_label", sort=True):
                 stats = curve.groupby("n_labelled")[metric].agg(["mean", "std"]).sort_index()
                 x = stats.index.to_numpy(dtype=float)
@@ -178,7 +184,9 @@ def plot_learning_curves(
             ax.set_ylabel(_NICE.get(metric, metric))
             ax.set_title(_block_title(key, n_grids), fontsize=10)
             ax.grid(alpha=0.3)
-        axes[r, -1].legend(fontsize=8, loc="best")
+        used[0].legend(fontsize=8, loc="best")
+        for m in range(len(metrics), rows_per_block * ncols):
+            axes[b * rows_per_block + m // ncols, m % ncols].set_axis_off()
     return fig
 
 

@@ -173,10 +173,13 @@ def print_table(frame: pd.DataFrame, *, title: str = "", console: object | None 
     from rich.markup import escape
     from rich.table import Table
 
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # a file or a pipe: no reason to squeeze into 80 columns
+            console = Console(width=max(console.width, 200))
     table = Table(title=escape(title) if title else None)
     for col in frame.columns:
-        table.add_column(escape(str(col)))
+        table.add_column(escape(str(col)), overflow="fold")
     for row in frame.itertuples(index=False, name=None):
         table.add_row(*(escape(str(v)) for v in row))
     console.print(table)

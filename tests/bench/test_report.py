@@ -1,0 +1,153 @@
+"""The HTML report: self-contained, every user string escaped, renders in Chromium."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from fairpool.bench.config import parse_config
+from fairpool.bench.report import write_report
+from fairpool.bench.runner import run_experiment
+from fairpool.errors import InvalidInputError
+
+from .fakes import fake_cell, fake_registry
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+HOSTILE = """
+title = "</title><script>alert('title')</script>"
+budget = 30
+batch_size = 10
+seeds = [0, 1]
+datasets = [{ name = "toy", sensitive = "<script>alert('option')</script>" }]
+learners = ["logreg"]
+strategies = [
+    "random",
+    { name = "facagen", tuner = "ucb", label = "<img src=x onerror=alert('label')>" },
+    { name = "entropy", label = "<script>alert('strategy')</script>" },
+]
+"""
+EXPECTED_HEADINGS = [
+    "Summary at the final budget", "F1 against disparity", "Learning curves", "FACA-GEN table",
+    "Group make-up of the selected examples", "Runs", "Package versions", "Configuration",
+]
+
+
+class _Outline(HTMLParser):
+    """Collects headings, tags, and attributes of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[tuple[str, str]] = []
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        self._open: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+        if tag in ("h1", "h2"):
+            self._open, self._text = tag, ""
+
+    def handle_data(self, data):
+        if self._open:
+            self._text += data
+
+    def handle_endtag(self, tag):
+        if tag == self._open:
+            self.headings.append((tag, self._text.strip()))
+            self._open = None
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    config = parse_config(HOSTILE, registry=fake_registry())
+    run_experiment(config, database=folder / "r.duckdb", workers=1, cell_runner=fake_cell)
+    return write_report(folder / "r.duckdb")
+
+
+def test_report_is_written_beside_the_database(hostile_report):
+    assert hostile_report.name == "report.html"
+    assert (hostile_report.parent / "r.duckdb").is_file()
+
+
+def test_every_user_string_is_escaped(hostile_report):
+    text = hostile_report.read_text(encoding="utf-8")
+    outline = _Outline()
+    outline.feed(text)
+    assert "script" not in outline.tags and "img" in outline.tags
+    assert not [name for name, _ in outline.attrs if name.startswith("on")]
+    assert re.search(r"<script", text, re.IGNORECASE) is None
+    assert "&lt;script&gt;alert(&#x27;strategy&#x27;)&lt;/script&gt;" in text
+    assert "&lt;img src=x onerror=alert(&#x27;label&#x27;)&gt;" in text
+    # the dataset option is stored as JSON and shown escaped in the runs table and config
+    assert "&lt;script&gt;alert(&#x27;option&#x27;)&lt;/script&gt;" in text
+    # the title shows literally in the heading and in <title>
+    assert ("h1", "</title><script>alert('title')</script>") in outline.headings
+
+
+def test_report_is_self_contained(hostile_report):
+    text = hostile_report.read_text(encoding="utf-8")
+    outline = _Outline()
+    outline.feed(text)
+    sources = [value for name, value in outline.attrs if name in ("src", "href")]
+    assert sources and all(v.startswith("data:image/png;base64,") for v in sources)
+    for value in sources:  # each image decodes to a PNG
+        assert base64.b64decode(value.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Content-Security-Policy" in text and "default-src 'none'" in text
+    assert [h for tag, h in outline.headings if tag == "h2"] == EXPECTED_HEADINGS
+
+
+def test_report_of_a_missing_database_names_it(tmp_path):
+    with pytest.raises(InvalidInputError, match="no results database"):
+        write_report(tmp_path / "none.duckdb")
+
+
+def _chromium(*args, tmp_path):
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def _console_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
+                    "(apt-get install chromium; CI installs it)")
+def test_report_renders_in_headless_chromium(hostile_report, tmp_path):
+    url = hostile_report.resolve().as_uri()
+    dom = _chromium("--dump-dom", url, tmp_path=tmp_path)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    outline = _Outline()
+    outline.feed(dom.stdout)
+    assert [h for tag, h in outline.headings if tag == "h2"] == EXPECTED_HEADINGS
+    assert "script" not in outline.tags  # nothing the escaping missed became an element
+    assert _console_lines(dom.stderr) == []
+
+    shot = tmp_path / "shot.png"
+    render = _chromium("--window-size=1280,1600", f"--screenshot={shot}", url,
+                       tmp_path=tmp_path)
+    assert render.returncode == 0 and shot.is_file(), render.stderr[-2000:]
+    from matplotlib.image import imread
+
+    pixels = imread(shot)[..., :3]
+    assert pixels.shape[:2] == (1600, 1280)
+    not_white = (pixels < 0.95).any(axis=2).mean()
+    assert 0.03 < not_white < 0.9  # text and figures drawn, not blank, not a solid fill
+    assert len(np.unique(pixels.reshape(-1, 3).round(2), axis=0)) > 50  # figures have colour
+    assert _console_lines(render.stderr) == []
+
+    # the console check does see errors: a page that throws is caught by it
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body><h2>x</h2><script>undefinedFunction()</script></body></html>")
+    control = _chromium("--dump-dom", bad.as_uri(), tmp_path=tmp_path)
+    assert any("Uncaught ReferenceError" in line for line in _console_lines(control.stderr))
