@@ -518,6 +518,12 @@ class ActiveLearner:
         X = _features(X, "X", n_features=self._X.shape[1])
         return np.asarray(self.model_.predict_proba(self._scaler.transform(X)))
 
+    def transform(self, X: Any) -> np.ndarray:
+        """The rows ``X`` (raw features) as the model sees them (standardised when enabled)."""
+        self._check_fitted()
+        X = _features(X, "X", n_features=self._X.shape[1])
+        return self._scaler.transform(X)
+
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels of the current model for the rows ``X`` (raw features)."""
         self._check_fitted()

@@ -33,7 +33,7 @@ _STRATEGY_MODULES = (
     "fairpool.active.facagen",
     "fairpool.active.panda",
 )
-_LEARNER_MODULES = ("fairpool.learners.registry",)
+_LEARNER_MODULES = ("fairpool.learners.registry", "fairpool.learners.causal_consistency")
 
 
 def _load(modules: tuple[str, ...]) -> None:

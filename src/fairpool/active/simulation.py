@@ -180,6 +180,7 @@ def run(
     initial: int | Sequence[int] | np.ndarray | None = None,
     split_options: Mapping[str, Any] | None = None,
     metrics: Sequence[str] | Mapping[str, Callable[..., float]] | None = None,
+    model_metrics: Mapping[str, Callable[..., Any]] | None = None,
     strategy_options: Mapping[str, Any] | None = None,
     learner_options: Mapping[str, Any] | None = None,
     standardize: bool = True,
@@ -223,6 +224,13 @@ def run(
         ``"ot_distance"`` for speed, it costs about 0.3 s a round), or a mapping of
         extra metrics ``name -> f(y_true, y_pred, *, sensitive_features)`` recorded
         besides the defaults.
+    model_metrics : mapping, optional
+        Measurements that need the model, not only its test predictions:
+        ``name -> f(learner, test)`` with the fitted :class:`ActiveLearner` (its
+        ``predict_proba`` takes raw features) and the test split as a Dataset,
+        returning a float or a mapping of floats (recorded as ``name_key``). The
+        causal-validity measures come as such a mapping from
+        :func:`fairpool.causal.validity_metrics`.
     strategy_options, learner_options : mapping, optional
         Options for building the strategy / learner by name.
     standardize : bool, default=True
@@ -297,6 +305,7 @@ def run(
 
     X_pool, g_pool = ds.X[pool], ds.groups[pool]  # one copy; the same objects every round
     X_test, y_test, g_test = ds.X[test], ds.y[test], ds.groups[test]
+    test_split = ds.subset(test) if model_metrics else None
     mean, scale = _pool_space(X_pool)
     ot_rng = np.random.default_rng([seed, _OT_STREAM])
     ot_pool_rows = (
@@ -329,6 +338,12 @@ def run(
                 row[name] = float(function(y_test, y_pred, sensitive_features=g_test))
             except (SingleGroupError, UndefinedMetricError):
                 row[name] = float("nan")  # undefined on this test split (e.g. one group)
+        for name, function in (model_metrics or {}).items():
+            value = function(al, test_split)
+            if isinstance(value, Mapping):
+                row.update({f"{name}_{key}": float(v) for key, v in value.items()})
+            else:
+                row[name] = float(value)
         row["picked"] = picked.tolist()
         counts = np.bincount(ds.groups[picked], minlength=ds.n_groups)
         for name, count in zip(ds.group_names, counts.tolist(), strict=True):

@@ -1,0 +1,50 @@
+"""Causal graphs, counterfactuals with the sensitive attribute swapped, causal validity.
+
+* :mod:`~fairpool.causal.graph` -- each dataset's causal graph and admissible features;
+* :mod:`~fairpool.causal.counterfactual` -- :class:`CounterfactualModel`, fitted
+  mechanisms (DoWhy ``gcm`` additive-noise models; a quantile coupling for
+  discrete variables) that move rows to another group;
+* :mod:`~fairpool.causal.validity` -- counterfactual fairness gap, share of
+  importance on true causal features, accuracy against true labels per group.
+
+See docs/causal.md.
+"""
+
+from fairpool.causal.counterfactual import CounterfactualModel, fit_counterfactual_model
+from fairpool.causal.graph import (
+    LABEL,
+    SENSITIVE,
+    BoundGraph,
+    CausalGraph,
+    adult_graph,
+    compas_graph,
+    dataset_graph,
+    default_graph,
+    genomes_graph,
+)
+from fairpool.causal.validity import (
+    accuracy_by_group,
+    causal_importance_share,
+    counterfactual_fairness_gap,
+    counterfactual_inconsistency,
+    validity_metrics,
+)
+
+__all__ = [
+    "LABEL",
+    "SENSITIVE",
+    "BoundGraph",
+    "CausalGraph",
+    "CounterfactualModel",
+    "accuracy_by_group",
+    "adult_graph",
+    "causal_importance_share",
+    "compas_graph",
+    "counterfactual_fairness_gap",
+    "counterfactual_inconsistency",
+    "dataset_graph",
+    "default_graph",
+    "fit_counterfactual_model",
+    "genomes_graph",
+    "validity_metrics",
+]
