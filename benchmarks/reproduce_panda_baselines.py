@@ -15,12 +15,14 @@ Usage (``OMP_NUM_THREADS=1`` is set for every worker)::
     .venv/bin/python benchmarks/reproduce_panda_baselines.py --seeds 1 --budget 100 \\
         --datasets compas --strategies random entropy --out results/try
 
-Outputs in ``--out``: ``final.csv`` (one row per dataset, strategy and seed: the
-numbers at the end of the budget), ``curves.csv`` (every round of every run),
-``summary.csv`` and ``summary.md`` (mean ± sd over seeds), and
-``panda_baselines_<dataset>.png`` (F1 and demographic parity against the number of
-labelled examples; ``--figures`` puts them elsewhere). The reading of the paper,
-the choices and the measured tables are in docs/reproduce-panda-baselines.md.
+Outputs in ``--out``: ``runs/`` (each finished run, so an interrupted run resumes
+where it stopped; ``--fresh`` recomputes everything), ``final.csv`` (one row per
+dataset, strategy and seed: the numbers at the end of the budget), ``curves.csv``
+(every round of every run), ``summary.csv`` and ``summary.md`` (mean ± sd over
+seeds), and ``panda_baselines_<dataset>.png`` (F1 and demographic parity against
+the number of labelled examples; ``--figures`` puts them elsewhere). The reading
+of the paper, the choices and the measured tables are in
+docs/reproduce-panda-baselines.md.
 """
 
 from __future__ import annotations
@@ -361,7 +363,11 @@ def _describe(cell: Cell) -> dict[str, Any]:
 
 
 def run_cells(
-    cells: Sequence[Cell], *, workers: int = 1, verbose: bool = True
+    cells: Sequence[Cell],
+    *,
+    workers: int = 1,
+    cache: Path | None = None,
+    verbose: bool = True,
 ) -> tuple[pd.DataFrame, list[tuple[Cell, str]]]:
     """Run the cells, in this process (``workers=1``) or in a pool of 2 processes.
 
@@ -371,6 +377,11 @@ def run_cells(
     workers : {1, 2}, default=1
         The machine's two cores are shared: at most two worker processes, each
         with one BLAS/OpenMP thread.
+    cache : Path, optional
+        Folder keeping each finished run as ``<cell key>.csv``. A run whose file
+        is there is read back instead of run again (the key hashes everything
+        that defines the run, not the code: delete the folder after changing a
+        strategy). An interrupted run so loses only the runs in progress.
     verbose : bool, default=True
         Print one line per finished cell.
 
@@ -396,25 +407,37 @@ def run_cells(
     by_key = {cell.key: cell for cell in cells}
     frames: list[pd.DataFrame] = []
     failures: list[tuple[Cell, str]] = []
+    todo = list(cells)
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        done_before = [c for c in cells if (cache / f"{c.key}.csv").exists()]
+        frames = [pd.read_csv(cache / f"{c.key}.csv") for c in done_before]
+        todo = [c for c in cells if c not in done_before]
+        if verbose and done_before:
+            print(f"{len(done_before)} runs read back from {cache}", flush=True)
     with make_executor("local", workers=workers) as executor:
-        outcomes = executor.map_unordered(functools.partial(execute_cell, run_panda_cell), cells)
+        outcomes = executor.map_unordered(functools.partial(execute_cell, run_panda_cell), todo)
         for done, outcome in enumerate(outcomes, start=1):
             outcome: CellOutcome
             cell = by_key[outcome.key]
             if not outcome.ok:
                 failures.append((cell, str(outcome.error)))
                 if verbose:
-                    print(f"[{done}/{len(cells)}] {cell.describe()} FAILED: {outcome.error}",
+                    print(f"[{done}/{len(todo)}] {cell.describe()} FAILED: {outcome.error}",
                           flush=True)
                 continue
             description = _describe(cell)
             frame = outcome.result.frame.assign(**description, seconds=outcome.seconds)
             frame = frame[[*description, *(c for c in frame.columns if c not in description)]]
             frames.append(frame)
+            if cache is not None:
+                partial = cache / f"{cell.key}.csv.part"
+                frame.to_csv(partial, index=False)
+                partial.replace(cache / f"{cell.key}.csv")  # atomic: never a half file
             if verbose:
                 last = frame.iloc[-1]
                 print(
-                    f"[{done}/{len(cells)}] {cell.describe()} {outcome.seconds:6.1f}s "
+                    f"[{done}/{len(todo)}] {cell.describe()} {outcome.seconds:6.1f}s "
                     f"f1={last['f1']:.3f} dp={last['demographic_parity']:.3f} "
                     f"erb={last['error_rate_balance']:.3f}",
                     flush=True,
@@ -545,6 +568,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="output folder (default results/panda_baselines)")
     parser.add_argument("--figures", type=Path, default=None,
                         help="folder for the PNG figures (default: --out)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="recompute every run (default: reuse the runs kept in OUT/runs)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
 
@@ -581,7 +606,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if missing and verbose:
             print(f"not registered, skipped: {', '.join(missing)}", flush=True)
         start = time.perf_counter()
-        rounds, failures = run_cells(cells, workers=args.workers, verbose=verbose)
+        cache = args.out / "runs"
+        if args.fresh and cache.exists():
+            for stale in cache.glob("*.csv"):
+                stale.unlink()
+        rounds, failures = run_cells(cells, workers=args.workers, cache=cache, verbose=verbose)
     except FairpoolError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

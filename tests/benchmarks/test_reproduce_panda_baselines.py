@@ -170,3 +170,20 @@ def test_main_reports_bad_arguments_in_one_line(argv, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert not (tmp_path / "final.csv").exists()
+
+
+def test_finished_runs_are_kept_and_read_back(tiny_run, monkeypatch):
+    code, out = tiny_run
+    kept = sorted((out / "runs").glob("*.csv"))
+    assert len(kept) == 4
+    first = pd.read_csv(out / "final.csv")
+
+    def must_not_run(cell):
+        raise AssertionError(f"{cell.describe()} ran again")
+
+    monkeypatch.setattr(script, "run_panda_cell", must_not_run)
+    assert script.main([*TINY, "--out", str(out)]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out / "final.csv"), first)
+    # --fresh recomputes: here every run then fails, and the exit status says so
+    assert script.main([*TINY, "--out", str(out), "--fresh"]) == 1
+    assert not list((out / "runs").glob("*.csv"))
