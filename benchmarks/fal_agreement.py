@@ -34,6 +34,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
@@ -132,6 +133,13 @@ def run_job(job: Job) -> list[dict]:
             loose_scores = FairActiveLearning().scores(loose, everyone)
             row["default_tol_same"] = int(np.argmax(loose_scores)) == exact_pick
         rows.append(row)
+        print(  # progress, one line per query
+            f"{job.dataset} seed {job.seed} round {round_}: "
+            + ", ".join(f"{key}={value:.3g}" if isinstance(value, float) else f"{key}={value}"
+                        for key, value in row.items() if key not in ("dataset", "seed", "round")),
+            file=sys.stderr,
+            flush=True,
+        )
         labelled = np.append(labelled, pool[exact_pick])
         pool = np.delete(pool, exact_pick)
     return rows
