@@ -51,6 +51,7 @@ METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "entropy": ("entropy", {}),
     "falcon": ("falcon", {"mix": 1.0}),
     "falcon_mix0.5": ("falcon", {"mix": 0.5}),
+    "falcon_no_postpone": ("falcon", {"mix": 1.0, "postpone": False}),  # ablation
     "fal_fast": ("fal_fast", {"variant": "nested", "nested_k": 64}),  # Falcon's FAL-64
     "dfa2l": ("dfa2l", {}),
 }
