@@ -208,7 +208,7 @@ def _encode_column(values: Any, feature: str, several: bool) -> tuple[np.ndarray
     if kind in "iu":
         lo, hi = int(arr.min()), int(arr.max())
         if hi - lo < max(_LOOKUP_FACTOR * arr.shape[0], _MIN_LOOKUP):
-            shifted = arr if lo == 0 else arr.astype(np.int64) - lo
+            shifted = arr if lo == 0 else np.subtract(arr, lo, dtype=np.int64)
             return _compact_integers(shifted, lambda v: str(lo + v), hi - lo + 1)
         uniques, codes = np.unique(arr, return_inverse=True)
         return codes.astype(np.int64, copy=False), tuple(str(int(u)) for u in uniques)
@@ -256,10 +256,13 @@ def _intersect(
     """Codes of the combinations of two code arrays, in lexicographic order."""
     k_b = len(names_b)
     size = len(names_a) * k_b
-    # int32 halves the memory traffic of the passes below whenever the combinations fit
-    combined = codes_a.astype(np.int32 if size < 2**31 else np.int64, copy=True)
-    combined *= k_b
-    combined += codes_b
+    # int32 halves the memory traffic whenever the combinations fit; chunks keep numpy's
+    # dtype casts (codes_b may be int64) to chunk-sized temporaries
+    combined = np.empty(codes_a.shape[0], dtype=np.int32 if size < 2**31 else np.int64)
+    for start in range(0, combined.shape[0], CHUNK_ROWS):
+        part = slice(start, start + CHUNK_ROWS)
+        np.multiply(codes_a[part], k_b, out=combined[part], casting="unsafe")
+        np.add(combined[part], codes_b[part], out=combined[part], casting="unsafe")
 
     def name_of(v: int) -> str:
         return f"{names_a[v // k_b]}|{names_b[v % k_b]}"
@@ -300,8 +303,12 @@ def count_by_group(
     n = groups.shape[0]
     n_bits = len(binary_columns)
     size = n_groups << n_bits
-    if n_bits == 0 and groups.dtype == np.intp and sample_weight is None:
-        return np.bincount(groups, minlength=size)  # already bincount's dtype: no copy needed
+    if n_bits == 0 and groups.dtype == np.intp and groups.flags.writeable and (
+        sample_weight is None
+    ):
+        # already bincount's dtype: no copy (np.bincount copies read-only arrays, such as
+        # pandas' copy-on-write views, so those take the chunked path)
+        return np.bincount(groups, minlength=size)
     total = np.zeros(size, dtype=np.float64 if sample_weight is not None else np.int64)
     chunk = max(1, min(n, CHUNK_ROWS))
     buffer = np.empty(chunk, dtype=np.intp)
