@@ -22,6 +22,7 @@ from fairpool.active.facagen_tuning import (
     prediction_metrics,
     scalarised_reward,
     train_ppo_policy,
+    validation_metrics,
 )
 from fairpool.errors import InvalidInputError, SingleGroupError
 
@@ -167,3 +168,21 @@ def test_ppo_tuner_trains_on_labelled_rows_when_no_policy_is_saved(toy, tmp_path
         TunerContext(state, RoundMetrics(0.5, 0.1, 0.1), None, np.random.default_rng(0))
     )
     assert TunerPolicy.exists(tmp_path) and 0.0 <= lam <= 2.0
+
+
+def test_validation_metrics_use_out_of_fold_predictions_without_a_validation_split(toy):
+    from dataclasses import replace
+
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    state = query_state(toy, n_labelled=90, n_validation=30)
+    in_sample = replace(state, validation=state.labelled)
+    got = validation_metrics(in_sample)
+    oof = cross_val_predict(LogisticRegression(max_iter=1000), state.labelled.X,
+                            state.labelled.y,
+                            cv=StratifiedKFold(3, shuffle=True, random_state=0))
+    assert got == prediction_metrics(state.labelled.y, oof, state.labelled.groups)
+    # With a held-out split, the model's own predictions on it.
+    held = validation_metrics(state)
+    pred = state.model.predict(state.validation.X)
+    assert held == prediction_metrics(state.validation.y, pred, state.validation.groups)

@@ -23,6 +23,7 @@ state and credits the reward to the ``(λ, γ)`` it chose the round before.
 
 from __future__ import annotations
 
+import inspect
 import json
 import warnings
 from abc import ABC, abstractmethod
@@ -120,11 +121,43 @@ def prediction_metrics(y: np.ndarray, pred: np.ndarray, groups: np.ndarray) -> R
     return RoundMetrics(f1=f1, dp=values[0], eo=values[1])
 
 
-def validation_metrics(state: QueryState) -> RoundMetrics:
-    """:func:`prediction_metrics` of ``state.model`` on ``state.validation``."""
+def validation_metrics(state: QueryState, *, folds: int = 3) -> RoundMetrics:
+    """:func:`prediction_metrics` of the loop's model on held-out rows.
+
+    With a validation split, ``state.model``'s predictions on it. Without one (the
+    loop then passes the labelled set itself as ``state.validation``), in-sample
+    predictions would be nearly perfect for a flexible learner and say nothing, so
+    the labelled set's out-of-fold predictions are used instead: ``folds``-fold,
+    stratified, seeded refits of ``state.make_learner()`` (scikit-learn's
+    ``cross_val_predict``). Too few rows of a class for the folds: in-sample.
+
+    Parameters
+    ----------
+    state : QueryState
+    folds : int, default=3
+
+    Returns
+    -------
+    RoundMetrics
+    """
     validation = state.validation
-    pred = np.asarray(state.model.predict(validation.X))
-    return prediction_metrics(np.asarray(validation.y), pred, np.asarray(validation.groups))
+    y = np.asarray(validation.y)
+    groups = np.asarray(validation.groups)
+    if validation is state.labelled and np.bincount(y.astype(np.int64)).min() >= folds:
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        learner = state.make_learner()
+        # Learners that need the groups at fit (fairness reductions, the causal
+        # consistency wrapper) get them, split with the rows.
+        takes_groups = "sensitive_features" in inspect.signature(learner.fit).parameters
+        cv = StratifiedKFold(folds, shuffle=True, random_state=0)
+        pred = cross_val_predict(
+            learner, validation.X, y, cv=cv,
+            params={"sensitive_features": groups} if takes_groups else None,
+        )
+    else:
+        pred = np.asarray(state.model.predict(validation.X))
+    return prediction_metrics(y, np.asarray(pred), groups)
 
 
 def scalarised_reward(
@@ -562,10 +595,10 @@ class TunerPolicy:
 def train_ppo_policy(
     env: FacaGenEnv,
     *,
-    total_timesteps: int = 480,
+    total_timesteps: int = 256,
     seed: int = 0,
-    n_steps: int = 48,
-    batch_size: int = 24,
+    n_steps: int = 32,
+    batch_size: int = 16,
     n_epochs: int = 5,
     learning_rate: float = 1e-3,
     net_arch: Sequence[int] = (32, 32),
@@ -575,7 +608,7 @@ def train_ppo_policy(
     Parameters
     ----------
     env : FacaGenEnv
-    total_timesteps : int, default=480
+    total_timesteps : int, default=256
         Environment steps (simulated rounds; each refits the learner once).
     seed : int
     n_steps, batch_size, n_epochs, learning_rate : PPO's rollout and update sizes.
@@ -633,7 +666,7 @@ class PPOTuner(Tuner):
     horizon : int, default=10
         Rounds of the real campaign (the observation's round is ``round / horizon``).
     policy_dir : str, optional
-    total_timesteps : int, default=480
+    total_timesteps : int, default=256
     n_rounds : int, default=3
         Rounds of a simulated episode.
     lam_max, gamma_max : float, default=2.0
@@ -649,7 +682,7 @@ class PPOTuner(Tuner):
         *,
         horizon: int = 10,
         policy_dir: str | None = None,
-        total_timesteps: int = 480,
+        total_timesteps: int = 256,
         n_rounds: int = 3,
         lam_max: float = 2.0,
         gamma_max: float = 2.0,
