@@ -71,8 +71,8 @@ def fake_cell(cell: Cell) -> CellResult:
 
 
 def slow_fake_cell(cell: Cell) -> CellResult:
-    """The fake, taking 0.15 s per cell, with many rows per cell (a wide write)."""
-    time.sleep(0.15)
+    """The fake, taking 0.3 s per cell, with many rows per cell (a wide write)."""
+    time.sleep(0.3)
     return fake_cell(cell)
 
 

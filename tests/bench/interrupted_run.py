@@ -12,7 +12,7 @@ from fairpool.bench.runner import run_experiment
 
 from .fakes import fake_registry, slow_fake_cell
 
-#: 4 strategies × 6 seeds = 24 cells of 301 rounds each.
+#: 4 strategies × 8 seeds = 32 cells of 301 rounds each (long enough to be killed mid-run).
 KILL_CONFIG = """
 title = "to be killed"
 datasets = ["toy"]
@@ -20,7 +20,7 @@ learners = ["logreg"]
 strategies = ["random", "entropy", "facagen", {name = "facagen", tuner = "ppo"}]
 budget = 300
 batch_size = 1
-seeds = 6
+seeds = 8
 """
 
 

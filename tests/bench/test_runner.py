@@ -111,8 +111,15 @@ def test_default_database_is_under_results():
     assert default_database("out") == Path("out") / "fairpool.duckdb"
 
 
-@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
-def test_kill_9_loses_no_finished_cell_and_leaves_no_half_cell(tmp_path, call_log, workers):
+@pytest.mark.parametrize(
+    ("workers", "stop"),
+    [(1, signal.SIGKILL), (1, signal.SIGINT),
+     pytest.param(2, signal.SIGKILL, marks=pytest.mark.slow),
+     pytest.param(2, signal.SIGINT, marks=pytest.mark.slow)],
+)
+def test_kill_9_loses_no_finished_cell_and_leaves_no_half_cell(tmp_path, call_log, workers,
+                                                                 stop):
+    """SIGKILL (kill -9) or SIGINT (Ctrl-C) mid-run: whole cells only, and a re-run ends it."""
     db = tmp_path / "killed.duckdb"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS_DIR),
                                                         os.environ.get("PYTHONPATH", "")])}
@@ -127,12 +134,16 @@ def test_kill_9_loses_no_finished_cell_and_leaves_no_half_cell(tmp_path, call_lo
                 seen = int(line.split()[1])
                 if seen >= 3:
                     break
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        proc.send_signal(stop)
+        proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read()
+    stderr = proc.stderr.read()
+    if stop == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL, stderr
+    else:  # Ctrl-C stops the workers and propagates as KeyboardInterrupt
+        assert proc.returncode in (1, -signal.SIGINT) and "KeyboardInterrupt" in stderr, stderr
     assert seen >= 3
     config = parse_config(KILL_CONFIG, registry=fake_registry())
     cells = {c.key: c for c in expand_grid(config)}

@@ -19,6 +19,7 @@ Only the parent process of a run writes; DuckDB locks the file for that process.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from pathlib import Path
@@ -279,7 +280,9 @@ class ResultsStore:
                 con.unregister("_fairpool_cell_rounds")
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # A Ctrl-C landing just after COMMIT finds no transaction left to roll back.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
             raise
 
     def _ensure_columns(self, rows: pd.DataFrame) -> None:
