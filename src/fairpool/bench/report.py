@@ -39,6 +39,7 @@ th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical
 th { background: #f3f5f7; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 img { max-width: 100%; height: auto; border: 1px solid #eef0f2; }
+.wide { overflow-x: auto; }
 pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; font-size: 12px; }
 .meta { color: #57606a; }
 .note { color: #57606a; font-size: 13px; }
@@ -72,7 +73,8 @@ def html_table(frame: pd.DataFrame, *, numeric: Sequence[str] = ()) -> str:
             for col, v in zip(frame.columns, values, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (f'<div class="wide"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _figure(fig: object, alt: str) -> str:
