@@ -124,3 +124,14 @@ def test_cli_datasets_lists_every_bundled_dataset() -> None:
     assert out.exit_code == 0, out.output
     names = {row["name"] for row in json.loads(out.stdout)}
     assert names == set(fp.datasets.available()) >= {"adult", "compas", "german", "genomes1000"}
+
+
+def test_table_output_shows_markup_literally(tmp_path) -> None:
+    table = pd.DataFrame(
+        {"grp": ["[bold]a[/bold]", "b"] * 20, "y": [0, 1] * 20}
+    )
+    path = tmp_path / "markup.csv"
+    table.to_csv(path, index=False)
+    out = runner.invoke(app, ["audit", str(path), "--target", "y", "--sensitive", "grp"])
+    assert out.exit_code == 0, out.output
+    assert "[bold]a[/bold]" in out.stdout

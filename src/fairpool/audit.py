@@ -173,13 +173,15 @@ def render_frame(frame: pd.DataFrame, *, format: str = "table", title: str = "")
         print(frame.to_csv(index=False), end="")
     else:
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title=title or None)
         for col in frame.columns:
-            table.add_column(str(col))
+            table.add_column(escape(str(col)))
+        # A user's column names and group values are data, never rich markup.
         for row in frame.itertuples(index=False):
-            table.add_row(*(_fmt(v) for v in row))
+            table.add_row(*(escape(_fmt(v)) for v in row))
         # Off a terminal (pipes, CI logs) rich would wrap to 80 columns and cut cells.
         console = Console() if sys.stdout.isatty() else Console(width=200)
         console.print(table)
