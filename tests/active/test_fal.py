@@ -187,3 +187,33 @@ def test_nested_bucket_smaller_than_k_is_rejected():
         FastFairActiveLearning(variant="nested", nested_k=2).select(
             _state(), 3, np.random.default_rng(0)
         )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", ["adult", "compas"])
+def test_fal_fast_picks_what_fal_picks_on_real_data(dataset):
+    """A small version of benchmarks/fal_agreement.py: same pick in most rounds."""
+    import fairpool as fp
+    from fairpool.active.preprocessing import LabelledScaler
+
+    ds = fp.datasets.load(dataset)
+    order = np.random.default_rng(11).permutation(ds.n_samples)
+    labelled, pool, ref = order[:200], order[200:500], order[500:1500]
+    same = 0
+    for _ in range(4):
+        scaler = LabelledScaler().fit(ds.X[labelled])
+        X_lab = scaler.transform(ds.X, labelled)
+        state = QueryState(
+            model=_learner().fit(X_lab, ds.y[labelled]),
+            labelled=LabelledSet(X_lab, ds.y[labelled], ds.groups[labelled]),
+            pool=Pool(scaler.transform(ds.X, pool), ds.groups[pool]),
+            validation=LabelledSet(scaler.transform(ds.X, ref), ds.y[ref], ds.groups[ref]),
+            group_names=ds.group_names,
+            feature_names=ds.feature_names,
+            make_learner=_learner,
+        )
+        exact = FairActiveLearning().select(state, 1, np.random.default_rng(0))[0]
+        fast = FastFairActiveLearning().select(state, 1, np.random.default_rng(0))[0]
+        same += int(exact == fast)
+        labelled, pool = np.append(labelled, pool[exact]), np.delete(pool, exact)
+    assert same >= 3
