@@ -161,3 +161,18 @@ def test_a_single_group_raises(toy):
 def test_tuner_objects_are_accepted():
     assert isinstance(FacaGen(tuner=FixedTuner(0.2, 0.1)).tuner, FixedTuner)
     assert isinstance(FacaGen().tuner, UCB1Tuner)
+
+
+@pytest.mark.slow
+def test_reproduction_script_writes_the_table(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "benchmarks" / "reproduce_facagen.py"
+    spec = importlib.util.spec_from_file_location("reproduce_facagen", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--datasets", "genomes1000:999", "--seeds", "1", "--methods",
+                        "entropy", "facagen_ucb", "--out", str(tmp_path)]) == 0
+    table = (tmp_path / "table.md").read_text()
+    assert "before AL" in table and "facagen_ucb" in table and "causal share" in table
