@@ -54,10 +54,14 @@ __all__ = [
     "expected_disparity_change",
     "current_disparity",
     "check_fairness_name",
+    "DEFAULT_NEWTON_STEPS",
 ]
 
 FairnessName = Literal["demographic_parity", "equalized_odds", "error_rate_balance"]
 UpdateMethod = Literal["newton", "retrain"]
+#: Update steps of :class:`NewtonRefit` used by default: the smallest number that
+#: reproduced exact FAL's picks in the agreement benchmark (docs/fal.md).
+DEFAULT_NEWTON_STEPS = 3
 _FAIRNESS_NAMES = ("demographic_parity", "equalized_odds", "error_rate_balance")
 _METHODS = ("newton", "retrain")
 # Elements of one (candidates x reference rows) block in the Newton path: 2**22
@@ -300,8 +304,8 @@ class NewtonRefit:
     state : QueryState
         The loop's state; its model (or a logistic surrogate, see
         :func:`expected_disparity`), labelled set and validation set are used.
-    steps : int, default=1
-        Update steps (see above).
+    steps : int, default=DEFAULT_NEWTON_STEPS (3)
+        Update steps (see above); 1 is the closed form alone.
 
     Attributes
     ----------
@@ -315,7 +319,7 @@ class NewtonRefit:
         fitted model's own at the optimum): the baseline of a candidate's change.
     """
 
-    def __init__(self, state: QueryState, *, steps: int = 1) -> None:
+    def __init__(self, state: QueryState, *, steps: int = DEFAULT_NEWTON_STEPS) -> None:
         if isinstance(steps, bool) or int(steps) != steps or steps < 1:
             raise InvalidInputError(f"steps must be a positive integer, got {steps!r}")
         self.steps = int(steps)
@@ -691,7 +695,7 @@ def expected_disparity(
     method: UpdateMethod = "newton",
     soft: bool = False,
     chunk_size: int | None = None,
-    newton_steps: int = 1,
+    newton_steps: int = DEFAULT_NEWTON_STEPS,
 ) -> np.ndarray:
     """Expected disparity on the reference set after labelling each candidate.
 
@@ -719,7 +723,7 @@ def expected_disparity(
     chunk_size : int, optional
         Candidates per block in the Newton path; by default blocks of about 2**22
         (candidate, reference row) pairs, which bounds memory at any pool size.
-    newton_steps : int, default=1
+    newton_steps : int, default=DEFAULT_NEWTON_STEPS (3)
         Update steps of :class:`NewtonRefit` (``method="newton"`` only): 1 is the
         closed form; more steps refine each candidate's parameters towards the exact
         refit at the cost of explicit per-candidate parameters.
@@ -783,7 +787,7 @@ def current_disparity(
     _check_options(fairness, method)
     _check_reference(state)
     if method == "newton":
-        logits = NewtonRefit(state).current_logits
+        logits = NewtonRefit(state, steps=1).current_logits  # steps only move candidates
         out = expit(logits) if soft else (logits > 0).astype(np.float32)
     elif soft:
         out = np.asarray(state.model.predict_proba(state.validation.X))[
@@ -802,7 +806,7 @@ def expected_disparity_change(
     method: UpdateMethod = "newton",
     soft: bool = False,
     chunk_size: int | None = None,
-    newton_steps: int = 1,
+    newton_steps: int = DEFAULT_NEWTON_STEPS,
 ) -> np.ndarray:
     """Expected change of disparity from labelling each candidate (negative = fairer).
 

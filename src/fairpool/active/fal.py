@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from fairpool.active.expected_fairness import (
+    DEFAULT_NEWTON_STEPS,
     FairnessName,
     UpdateMethod,
     check_fairness_name,
@@ -214,7 +215,7 @@ class FastFairActiveLearning(FairActiveLearning):
         nested_k: int | None = None,
         candidates: int | None = None,
         soft: bool = False,
-        newton_steps: int = 3,
+        newton_steps: int = DEFAULT_NEWTON_STEPS,
         chunk_size: int | None = None,
     ) -> None:
         super().__init__(
