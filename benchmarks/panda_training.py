@@ -32,9 +32,9 @@ import fairpool as fp
 from fairpool.active.panda import PandaStrategy
 
 try:  # run as a script from the repository root
-    from reproduce_panda import panda_options
+    from reproduce_panda import panda_options, real_pool_size
 except ImportError:  # pragma: no cover - imported as benchmarks.panda_training
-    from benchmarks.reproduce_panda import panda_options
+    from benchmarks.reproduce_panda import panda_options, real_pool_size
 
 
 def main() -> None:
@@ -57,7 +57,7 @@ def main() -> None:
         summary = panda.training_summary_
     else:
         meta = ds.subset(np.union1d(parts["initial"], parts["validation"]))
-        panda = PandaStrategy(**panda_options(args.seconds, args.rho))
+        panda = PandaStrategy(**panda_options(args.seconds, args.rho, real_pool_size(parts)))
         panda.fit(meta, np.random.default_rng(args.seed), verbose=True)
         summary = panda.training_summary_
         if args.save:

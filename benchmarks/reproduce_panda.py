@@ -37,11 +37,16 @@ OPTIONS: dict[str, dict[str, Any]] = {"fal_fast": {"alpha": 0.6}, "fal": {"alpha
 METRICS = ("f1", "demographic_parity", "error_rate_balance")
 
 
-def panda_options(seconds: float, rho: float) -> dict[str, Any]:
+def panda_options(seconds: float, rho: float, pool_size: int) -> dict[str, Any]:
     """The CPU configuration used for Adult (docs/panda.md explains each value)."""
-    return dict(budget=400, rho=rho, episode_pool_size=1000, validation_size=2000,
-                prox_steps=2, eval_every=20, n_eval_tasks=3, max_episodes=2000,
-                patience=6, max_seconds=seconds)
+    return dict(budget=400, rho=rho, episode_pool_size=1000, pool_size=pool_size,
+                validation_size=2000, prox_steps=2, eval_every=20, n_eval_tasks=8,
+                max_episodes=2000, patience=6, max_seconds=seconds)
+
+
+def real_pool_size(parts: dict[str, np.ndarray]) -> int:
+    """Rows the policy selects from in ``run``: the split's pool without D0."""
+    return int(np.setdiff1d(parts["pool"], parts["initial"]).size)
 
 
 def _append(path: Path, frame: pd.DataFrame) -> None:
@@ -60,7 +65,7 @@ def train_panda(ds: Any, seed: int, seconds: float, rho: float, out: Path) -> Pa
     """Meta-train one policy on the meta-train part of PANDA's split for ``seed``."""
     parts = fp.datasets.split(ds, "panda", seed=seed).indices
     meta = ds.subset(np.union1d(parts["initial"], parts["validation"]))
-    panda = PandaStrategy(**panda_options(seconds, rho))
+    panda = PandaStrategy(**panda_options(seconds, rho, real_pool_size(parts)))
     panda.fit(meta, np.random.default_rng(seed), verbose=True)
     panda.save(out / f"panda_seed{seed}_rho{rho}.safetensors")
     return panda

@@ -53,28 +53,29 @@ def test_panda_is_registered_with_its_contract_flags() -> None:
     assert "rho=0.1" in repr(strategy)
 
 
-def test_select_returns_the_top_k_policy_logits(trained: PandaStrategy) -> None:
+def test_deterministic_select_returns_the_top_k_policy_logits(trained: PandaStrategy) -> None:
     state = _state(_dataset(200, seed=1))
-    picks = trained.select(state, 7, np.random.default_rng(0))
+    trained.stochastic = False
+    try:
+        picks = trained.select(state, 7, np.random.default_rng(0))
+        again = trained.select(state, 7, np.random.default_rng(99))
+    finally:
+        trained.stochastic = True
     assert picks.shape == (7,) and np.unique(picks).size == 7
     assert picks.min() >= 0 and picks.max() < len(state.pool)
     scores = trained.scores(state)
     np.testing.assert_array_equal(np.sort(picks), np.sort(np.argsort(-scores)[:7]))
     # deterministic mode ignores the rng (no exact ties among float logits)
-    again = trained.select(state, 7, np.random.default_rng(99))
     np.testing.assert_array_equal(np.sort(picks), np.sort(again))
     assert trained.last_info["seconds_forward"] >= 0
 
 
 def test_stochastic_select_is_reproducible_under_a_seed(trained: PandaStrategy) -> None:
     state = _state(_dataset(200, seed=1))
-    trained.stochastic = True
-    try:
-        a = trained.select(state, 7, np.random.default_rng(5))
-        b = trained.select(state, 7, np.random.default_rng(5))
-        c = trained.select(state, 7, np.random.default_rng(6))
-    finally:
-        trained.stochastic = False
+    assert trained.stochastic  # the default: sample the batch as in meta-training
+    a = trained.select(state, 7, np.random.default_rng(5))
+    b = trained.select(state, 7, np.random.default_rng(5))
+    c = trained.select(state, 7, np.random.default_rng(6))
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(np.sort(a), np.sort(c))
 

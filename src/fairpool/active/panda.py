@@ -50,10 +50,12 @@ class PandaStrategy(Strategy):
 
     Parameters
     ----------
-    stochastic : bool, default=False
-        At selection time, ``False`` takes the top-``k`` logits (the most likely
-        batch of the learned Plackett-Luce policy, deterministic); ``True`` adds
-        Gumbel noise drawn from the ``rng`` passed to :meth:`select` (a sample).
+    stochastic : bool, default=True
+        At selection time, ``True`` samples the batch from the learned policy:
+        Gumbel-top-``k`` with noise drawn from the ``rng`` passed to :meth:`select`
+        (what meta-training optimised; reproducible under a seed). ``False`` takes
+        the top-``k`` logits (the policy's mode), which on Adult is a different,
+        worse batch (docs/panda.md).
     **options
         Any :class:`~fairpool.active.panda_training.PandaConfig` field, e.g.
         ``budget=400``, ``constraint="demographic_parity"``, ``rho=0.04``,
@@ -99,7 +101,7 @@ class PandaStrategy(Strategy):
         "device": "cpu",
     }
 
-    def __init__(self, *, stochastic: bool = False, **options: Any) -> None:
+    def __init__(self, *, stochastic: bool = True, **options: Any) -> None:
         unknown = sorted(set(options) - {f.name for f in dataclasses.fields(PandaConfig)})
         if unknown:
             raise InvalidInputError(f"unknown PANDA options: {unknown}")
@@ -221,10 +223,11 @@ class PandaStrategy(Strategy):
     def representation(self, X: np.ndarray) -> np.ndarray:
         """The pretrained row encoder's embedding of raw feature rows ``X``.
 
-        Rows are standardised with the meta-train statistics, then embedded one by
-        one (no attention), so an example's representation does not depend on the
-        rest of the pool. Baselines that should "use the same Transformer
-        representation" run on a dataset whose ``X`` is this embedding.
+        Rows are standardised with the meta-train statistics (clipped to [-5, 5] as
+        in training), then embedded one by one (no attention), so an example's
+        representation does not depend on the rest of the pool. Baselines that
+        should "use the same Transformer representation" run on a dataset whose
+        ``X`` is this embedding.
 
         Returns
         -------
@@ -236,7 +239,7 @@ class PandaStrategy(Strategy):
             raise LengthMismatchError(
                 f"X must have shape (n, {self._n_features}), got {X.shape}"
             )
-        Z = (X - self._feature_mean) / self._feature_scale
+        Z = np.clip((X - self._feature_mean) / self._feature_scale, -5.0, 5.0)
         with torch.no_grad():
             out = policy.encoder(torch.as_tensor(Z, dtype=torch.float32, device=self._device))
         return out.cpu().numpy().astype(np.float32)
@@ -324,7 +327,7 @@ class PandaStrategy(Strategy):
             for f in dataclasses.fields(PandaConfig)
             if getattr(self.config, f.name) != f.default
         }
-        if self.stochastic:
-            changed["stochastic"] = True
+        if not self.stochastic:
+            changed["stochastic"] = False
         params = ", ".join(f"{k}={v!r}" for k, v in changed.items())
         return f"PandaStrategy({params})"

@@ -48,8 +48,13 @@ def policy_features(
     proba: np.ndarray | torch.Tensor,
     *,
     n_groups: int,
+    clip: float = 5.0,
 ) -> torch.Tensor:
     """Build the policy's per-row input: features, group one-hot, h0's probability and entropy.
+
+    Standardised features are clipped to ``[-clip, clip]``: standardising on a
+    100-row D0 gives a one-hot category seen once a value near 10, and the policy
+    should not depend on which rare categories one D0 happened to contain.
 
     Parameters
     ----------
@@ -61,13 +66,15 @@ def policy_features(
         The initial classifier h0's ``P(y = 1 | x)`` for every row.
     n_groups : int
         Number of group codes (the width of the one-hot block).
+    clip : float, default=5.0
+        Bound on the absolute value of the standardised features.
 
     Returns
     -------
     torch.Tensor of shape (n, d + n_groups + 2), float32
         On the device of ``X`` when ``X`` is a tensor, else on the CPU.
     """
-    X = torch.as_tensor(X, dtype=torch.float32)
+    X = torch.as_tensor(X, dtype=torch.float32).clamp(-clip, clip)
     device = X.device
     groups = torch.as_tensor(groups, dtype=torch.long, device=device)
     p = torch.as_tensor(proba, dtype=torch.float32, device=device).clamp(1e-6, 1 - 1e-6)

@@ -93,8 +93,16 @@ class PandaConfig:
     initial_size : int, default=100
         ``|D0|`` of each simulated meta-task (match the real D0).
     episode_pool_size : int, default=2000
-        Rows of the simulated pool of each meta-task (a subsample: attention costs
-        ``O(n^2)`` and the policy is applied to the full pool at test time).
+        Rows of the simulated pool of each training meta-task (a subsample:
+        attention's backward pass costs ``O(n^2)``).
+    pool_size : int, optional
+        Size of the pool the policy will select from at test time (Adult: 12,211).
+        When given, a training episode selects the same *fraction* of its pool,
+        ``episode_budget = round(budget * episode_pool_size / pool_size)`` rows, each
+        weighted ``budget / episode_budget`` in the simulated classifier (so the
+        batch weighs as much as ``B`` rows against D0), and the evaluation tasks
+        use pools of ``pool_size`` rows with the hard top-``budget``: the
+        deployment regime. None: episodes select ``budget`` rows of their pool.
     validation_size : int, default=2000
         Rows of each meta-task's validation set.
     inner_steps : int, default=30
@@ -113,9 +121,13 @@ class PandaConfig:
         Adam step size of the forward (loss) step.
     prox_steps : int, default=3
         Gradient steps of the approximate proximal (constraint) step.
-    prox_weight : float, default=3.0
-        Weight of the constraint relative to the loss in the proximal step
-        (``gamma = outer_lr * prox_weight`` in Adam's metric).
+    prox_weight : float, default=2.0
+        ``gamma``, the weight of the constraint in the proximal step
+        ``argmin gamma * c(theta) + ||theta - theta_hat||^2 / 2``.
+    prox_metric : {"euclidean", "adam"}, default="euclidean"
+        The norm of the proximal term: plain Euclidean, or Adam's diagonal metric
+        ``sqrt(v_hat) + eps`` (variable-metric splitting; then ``gamma`` is
+        ``outer_lr * prox_weight``).
     max_episodes : int, default=600
         Most meta-tasks (outer iterations).
     eval_every : int, default=25
@@ -143,6 +155,7 @@ class PandaConfig:
     temperature: float = 1.0
     initial_size: int = 100
     episode_pool_size: int = 2000
+    pool_size: int | None = None
     validation_size: int = 2000
     inner_steps: int = 30
     inner_lr: float = 1.0
@@ -151,7 +164,8 @@ class PandaConfig:
     sharpness: float = 0.1
     outer_lr: float = 3e-3
     prox_steps: int = 3
-    prox_weight: float = 3.0
+    prox_weight: float = 2.0
+    prox_metric: Literal["euclidean", "adam"] = "euclidean"
     max_episodes: int = 600
     eval_every: int = 25
     n_eval_tasks: int = 4
@@ -186,13 +200,42 @@ class PandaConfig:
             raise InvalidInputError(
                 f"inner_momentum must lie in [0, 1), got {self.inner_momentum!r}"
             )
+        if self.prox_metric not in ("euclidean", "adam"):
+            raise InvalidInputError(
+                f"prox_metric must be 'euclidean' or 'adam', got {self.prox_metric!r}"
+            )
         if self.prox_weight < 0 or self.violation_penalty < 0:
             raise InvalidInputError("prox_weight and violation_penalty must be >= 0")
-        if self.budget > self.episode_pool_size:
+        if self.pool_size is not None:
+            if isinstance(self.pool_size, bool) or not isinstance(self.pool_size, int):
+                raise InvalidInputError(f"pool_size must be an integer, got {self.pool_size!r}")
+            if self.pool_size < self.budget:
+                raise BudgetError(
+                    f"budget B={self.budget} is larger than pool_size={self.pool_size}"
+                )
+        elif self.budget > self.episode_pool_size:
             raise BudgetError(
                 f"budget B={self.budget} is larger than the simulated pool "
                 f"(episode_pool_size={self.episode_pool_size})"
             )
+
+    @property
+    def episode_budget(self) -> int:
+        """Rows a training episode selects: ``budget``, scaled to the pool when ``pool_size``."""
+        if self.pool_size is None:
+            return self.budget
+        scaled = round(self.budget * self.episode_pool_size / self.pool_size)
+        return int(min(self.episode_pool_size, max(1, scaled)))
+
+    @property
+    def episode_weight(self) -> float:
+        """Weight of each selected row in the simulated classifier: ``budget / episode_budget``."""
+        return self.budget / self.episode_budget
+
+    @property
+    def evaluation_pool_size(self) -> int:
+        """Pool rows of the held-out evaluation tasks (``pool_size`` or ``episode_pool_size``)."""
+        return self.episode_pool_size if self.pool_size is None else self.pool_size
 
     def to_json(self) -> str:
         """The configuration as a JSON object string."""
@@ -269,8 +312,12 @@ def sample_meta_task(
     config: PandaConfig,
     rng: np.random.Generator,
     device: torch.device | str = "cpu",
+    pool_size: int | None = None,
 ) -> MetaTask:
     """Reshuffle labelled rows into D0, a simulated pool and a validation set.
+
+    ``pool_size`` overrides ``config.episode_pool_size`` (evaluation tasks use the
+    deployment pool size).
 
     Rows are permuted with ``rng``; D0 takes the first ``initial_size`` rows (redrawn,
     up to 20 times, until it holds both classes), the pool the next
@@ -298,7 +345,8 @@ def sample_meta_task(
         if np.unique(y[d0]).size == 2:
             break
     rest = n - n0
-    n_pool = min(config.episode_pool_size, max(config.budget, rest // 2))
+    wanted = config.episode_pool_size if pool_size is None else pool_size
+    n_pool = min(wanted, max(config.budget, rest // 2))
     n_val = min(config.validation_size, rest - n_pool)
     pool = perm[n0 : n0 + n_pool]
     val = perm[n0 + n_pool : n0 + n_pool + n_val]
@@ -481,13 +529,14 @@ def active_learn_sim(
     SimOutcome
         ``loss``: mean validation log-loss of the simulated classifier; ``disparity``:
         :func:`soft_disparity` of its sharpened predictions ``sigmoid(logit / sharpness)``;
-        ``weights``: the relaxed ``B``-hot selection.
+        ``weights``: the relaxed ``episode_budget``-hot selection (before the
+        ``episode_weight`` scaling).
     """
     logits = policy(task.features)
-    weights = gumbel_top_b(logits, config.budget, policy.temperature, noise=noise)
+    weights = gumbel_top_b(logits, config.episode_budget, policy.temperature, noise=noise)
     X = torch.cat([task.X0, task.Xp])
     y = torch.cat([task.y0, task.yp])
-    v = torch.cat([torch.ones_like(task.y0), weights])
+    v = torch.cat([torch.ones_like(task.y0), weights * config.episode_weight])
     w, b = unrolled_logistic_gd(
         task.w0, task.b0, X, y, v, steps=config.inner_steps, lr=task.step_size, C=config.C,
         momentum=config.inner_momentum,
@@ -576,10 +625,10 @@ def forward_backward_step(
     """One outer iteration of forward-backward splitting on one meta-task.
 
     1. Forward step: an Adam step on the validation loss ``L_V`` of ACTIVELEARNSIM.
-    2. Backward step: :func:`proximal_step` on the constraint, in Adam's metric
-       (variable-metric forward-backward splitting), with
-       ``gamma = outer_lr * prox_weight``; the same Gumbel noise is used throughout,
-       so both half-steps see the same sampled batch.
+    2. Backward step: :func:`proximal_step` on the constraint with
+       ``gamma = prox_weight`` in the Euclidean metric (or, with
+       ``prox_metric="adam"``, ``outer_lr * prox_weight`` in Adam's metric); the same
+       Gumbel noise is used throughout, so both half-steps see the same batch.
 
     Returns
     -------
@@ -595,8 +644,10 @@ def forward_backward_step(
               "temperature": policy.temperature.item()}
     if config.prox_steps and config.prox_weight:
         record["constraint_after"] = proximal_step(
-            policy, task, config, noise=noise, gamma=config.outer_lr * config.prox_weight,
-            metric=adam_metric(optimizer, _trainable(policy)),
+            policy, task, config, noise=noise,
+            gamma=config.prox_weight * (config.outer_lr if config.prox_metric == "adam" else 1.0),
+            metric=adam_metric(optimizer, _trainable(policy)) if config.prox_metric == "adam"
+            else None,
         )
     return record
 
@@ -640,12 +691,22 @@ def evaluate_selection(
     }
 
 
-def _evaluate_policy(policy: PandaPolicy, tasks: Sequence[MetaTask], config: PandaConfig):
+def _evaluate_policy(
+    policy: PandaPolicy,
+    tasks: Sequence[MetaTask],
+    config: PandaConfig,
+    *,
+    rng: np.random.Generator | None = None,
+):
+    """Mean :func:`evaluate_selection` of the policy's batches: Gumbel-top-B samples drawn
+    from ``rng`` (the policy as trained), or the top-B logits when ``rng`` is None."""
     results = []
     with torch.no_grad():
         for task in tasks:
-            logits = policy(task.features)
-            chosen = torch.topk(logits, config.budget).indices.cpu().numpy()
+            logits = policy(task.features).double().cpu().numpy()
+            if rng is not None:
+                logits = logits + rng.gumbel(size=logits.shape[0])
+            chosen = np.argsort(-logits, kind="stable")[: config.budget]
             results.append(evaluate_selection(task, chosen, config))
     return {key: float(np.mean([r[key] for r in results])) for key in results[0]}
 
@@ -691,7 +752,7 @@ def pretrain_encoder(
         d0 = rng.choice(X.shape[0], n0, replace=False)
         X_t = torch.as_tensor(
             StandardScaler().fit(X[d0]).transform(X), dtype=torch.float32, device=device
-        ).clamp(-20.0, 20.0)
+        ).clamp(-5.0, 5.0)  # the same bound as policy_features
         order = torch.randperm(X.shape[0], generator=generator).to(device)
         losses = []
         for batch in order.split(256):
@@ -806,14 +867,18 @@ def meta_train(
     eval_rng = np.random.default_rng([seed, 0xE7A1])
     eval_tasks = [
         sample_meta_task(X, y, groups, n_groups=n_groups, config=config, rng=eval_rng,
-                         device=device)
+                         device=device, pool_size=config.evaluation_pool_size)
         for _ in range(config.n_eval_tasks)
     ]
     log.random_baseline = _evaluate_random(eval_tasks, config, np.random.default_rng([seed, 7]))
     optimizer = torch.optim.Adam(_trainable(policy), lr=config.outer_lr)
 
     best_state = copy.deepcopy(policy.state_dict())
-    best = _evaluate_policy(policy, eval_tasks, config)
+    # Common random numbers: every evaluation draws the same Gumbel noise per task.
+    def evaluation_rng() -> np.random.Generator:
+        return np.random.default_rng([seed, 0x6E])
+
+    best = _evaluate_policy(policy, eval_tasks, config, rng=evaluation_rng())
     best["episode"] = 0
     log.evaluations.append(dict(best))
     best_score = _score(best, config)
@@ -828,7 +893,7 @@ def meta_train(
         log.episodes = episode
         if episode % config.eval_every == 0 or episode == config.max_episodes:
             policy.eval()
-            result = _evaluate_policy(policy, eval_tasks, config)
+            result = _evaluate_policy(policy, eval_tasks, config, rng=evaluation_rng())
             result["episode"] = episode
             result["seconds"] = time.perf_counter() - start
             log.evaluations.append(result)
