@@ -38,11 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from fairpool.bench.cells import CellOutcome, CellResult, execute_cell
 from fairpool.bench.executors import make_executor
 from fairpool.bench.grid import Cell
-from fairpool.bench.plots import figure_png, plot_learning_curves
+from fairpool.bench.plots import figure_png
 from fairpool.bench.summary import format_summary, print_table, summarise
 from fairpool.errors import FairpoolError, InvalidInputError, UnknownNameError
 
@@ -59,6 +61,8 @@ __all__ = [
     "run_cells",
     "final_rounds",
     "markdown_table",
+    "identical_strategies",
+    "plot_mean_curves",
     "write_outputs",
     "main",
 ]
@@ -97,6 +101,10 @@ FAL_ALPHA = 0.6
 FAL_CANDIDATES = 200
 #: PANDA's parity bound ρ, used as the Fairlearn reduction's constraint bound.
 PARITY_BOUND = 0.04
+#: Strategies that act on fairness (solid lines in the figures).
+_FAIR_STRATEGIES = frozenset(
+    {"group_random", "fal", "fal_fast", "fairlearn", "fairlearn_al", "dfa2l", "falcon", "panda"}
+)
 #: Rough relative cost of a run, to start the slow ones first and keep both workers busy.
 _COST = {"fal": 10.0, "fal_fast": 8.0, "fairlearn": 4.0, "fairlearn_al": 4.0, "panda": 10.0}
 _GRID = "panda_baselines"
@@ -324,13 +332,15 @@ def run_panda_cell(cell: Cell) -> CellResult:
     Returns
     -------
     CellResult
-        The History rows (with :data:`METRICS`) and its config.
+        The History rows (with :data:`METRICS`) plus ``cpu_seconds`` (CPU time of
+        the whole run), and the History's config.
     """
     from threadpoolctl import threadpool_limits
 
     from fairpool import active
 
     dataset = _load(cell.dataset, cell.dataset_options.get("sensitive"))
+    start = time.process_time()
     with threadpool_limits(limits=1):
         history = active.run(
             dataset,
@@ -344,7 +354,10 @@ def run_panda_cell(cell: Cell) -> CellResult:
             strategy_options=dict(cell.strategy_params),
             learner_options=dict(cell.learner_options),
         )
-    frame = history.frame.drop(columns=["picked"]).copy()
+    # CPU time of this process: on a shared machine it is the cost of the run, while
+    # the wall time also counts the other jobs' share of the cores.
+    cpu_seconds = time.process_time() - start
+    frame = history.frame.drop(columns=["picked"]).assign(cpu_seconds=cpu_seconds)
     return CellResult(frame=frame, config=dict(history.config))
 
 
@@ -389,7 +402,7 @@ def run_cells(
     -------
     rounds : pandas.DataFrame
         Every round of every successful run, with the run's description columns
-        and ``seconds`` (the run's wall time).
+        ``seconds`` (the run's wall time) and ``cpu_seconds``.
     failures : list of (Cell, str)
         Cells that raised, with ``"ExceptionType: message"``.
 
@@ -488,6 +501,89 @@ def _ordered(frame: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def identical_strategies(
+    rounds: pd.DataFrame, strategies: Sequence[str], *, metrics: Sequence[str] = METRICS
+) -> list[list[str]]:
+    """Strategies whose runs are identical, round by round and seed by seed.
+
+    For binary labels entropy, margin and least-confidence rank the pool the same
+    way and pick the same rows; one line is drawn for such a set.
+
+    Parameters
+    ----------
+    rounds : pandas.DataFrame
+        Rounds of one dataset (:func:`run_cells`).
+    strategies : sequence of str
+        Order of the strategies.
+    metrics : sequence of str
+        Columns compared.
+
+    Returns
+    -------
+    list of list of str
+        The strategies that ran, in sets of identical runs, in ``strategies`` order.
+    """
+    keys = ["seed", "round"]
+    sets: list[list[str]] = []
+    curves: list[pd.DataFrame] = []
+    for name in [s for s in strategies if s in set(rounds["strategy"])]:
+        curve = rounds[rounds["strategy"] == name].sort_values(keys)[[*keys, *metrics]]
+        curve = curve.reset_index(drop=True)
+        for members, reference in zip(sets, curves, strict=True):
+            if reference.shape == curve.shape and reference.equals(curve):
+                members.append(name)
+                break
+        else:
+            sets.append([name])
+            curves.append(curve)
+    return sets
+
+
+def plot_mean_curves(rounds: pd.DataFrame, *, strategies: Sequence[str]) -> Figure:
+    """F1 and demographic parity against labelled examples, mean over seeds.
+
+    One line per strategy (strategies with identical runs share one line, named
+    ``a = b``); fair strategies are drawn solid, the others dashed. No bands: with
+    eleven strategies they hide the means; the spread is in the tables.
+
+    Parameters
+    ----------
+    rounds : pandas.DataFrame
+        Rounds of one dataset (:func:`run_cells`).
+    strategies : sequence of str
+        Order of the legend.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib import colormaps
+
+    sets = identical_strategies(rounds, strategies)
+    fig = Figure(figsize=(10.5, 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2)
+    colours = colormaps["tab10"]
+    for i, members in enumerate(sets):
+        part = rounds[rounds["strategy"] == members[0]]
+        mean = part.groupby("n_labelled")[["f1", "demographic_parity"]].mean().sort_index()
+        style = "-" if members[0] in _FAIR_STRATEGIES else "--"
+        for ax, metric in zip(axes, ("f1", "demographic_parity"), strict=True):
+            ax.plot(mean.index, mean[metric], style, marker=".", color=colours(i % 10),
+                    label=" = ".join(members))
+    for ax, title in zip(axes, ("F1 (test)", "demographic parity difference (test)"),
+                         strict=True):
+        ax.set_xlabel("labelled examples (100 initial + queried)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    label = str(rounds["dataset_label"].iloc[0])
+    seeds = rounds["seed"].nunique()
+    fig.suptitle(f"{label}: logistic regression, PANDA split, mean of {seeds} seeds",
+                 fontsize=10)
+    axes[1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    return fig
+
+
 def write_outputs(
     rounds: pd.DataFrame,
     out: Path,
@@ -514,8 +610,8 @@ def write_outputs(
     Returns
     -------
     pandas.DataFrame
-        The summary (:func:`fairpool.bench.summary.summarise`) with a ``seconds``
-        column (mean wall time of a run).
+        The summary (:func:`fairpool.bench.summary.summarise`) with ``seconds``
+        and ``cpu_seconds`` columns (mean wall and CPU time of a run).
     """
     out.mkdir(parents=True, exist_ok=True)
     figures = out if figures is None else figures
@@ -525,8 +621,8 @@ def write_outputs(
     rounds.to_csv(out / "curves.csv", index=False)
 
     summary = summarise(final, list(METRICS))
-    seconds = final.groupby("strategy_label")["seconds"].mean()
-    summary["seconds"] = summary["strategy_label"].map(seconds)
+    timing = final.groupby(["dataset_label", "strategy_label"])[["seconds", "cpu_seconds"]]
+    summary = summary.merge(timing.mean().reset_index(), on=["dataset_label", "strategy_label"])
     summary["dataset"] = summary["dataset_label"]
     summary["strategy"] = summary["strategy_label"]
     summary = _ordered(summary, strategies).drop(columns=["dataset", "strategy"])
@@ -536,8 +632,9 @@ def write_outputs(
     for dataset, part in summary.groupby("dataset_label", sort=False):
         table = format_summary(part.reset_index(drop=True), list(TABLE_METRICS))
         table = table.drop(columns=["dataset", "learner"])
-        seconds = part.reset_index(drop=True)["seconds"]
-        table["s / run"] = [f"{s:.1f}" for s in seconds]
+        part = part.reset_index(drop=True)
+        table["CPU s / run"] = [f"{v:.1f}" for v in part["cpu_seconds"]]
+        table["wall s / run"] = [f"{v:.1f}" for v in part["seconds"]]
         title = f"{dataset}: logistic regression, PANDA split, mean ± sd over seeds"
         lines += [f"### {title}", "", markdown_table(table)]
         if verbose:
@@ -545,7 +642,7 @@ def write_outputs(
     (out / "summary.md").write_text("\n".join(lines), encoding="utf-8")
 
     for dataset, part in rounds.groupby("dataset", sort=False):
-        fig = plot_learning_curves(part, metrics=("f1", "demographic_parity"))
+        fig = plot_mean_curves(part, strategies=strategies)
         (figures / f"panda_baselines_{dataset}.png").write_bytes(figure_png(fig, dpi=80))
     return summary
 

@@ -187,3 +187,32 @@ def test_finished_runs_are_kept_and_read_back(tiny_run, monkeypatch):
     # --fresh recomputes: here every run then fails, and the exit status says so
     assert script.main([*TINY, "--out", str(out), "--fresh"]) == 1
     assert not list((out / "runs").glob("*.csv"))
+
+
+def test_identical_strategies_share_a_line():
+    rows = []
+    for name, shift in (("random", 0.0), ("entropy", 0.1), ("margin", 0.1), ("fal", 0.2)):
+        for seed in range(2):
+            for round_ in range(3):
+                value = shift + 0.01 * round_ + 0.001 * seed
+                rows.append({"strategy": name, "seed": seed, "round": round_,
+                             **{metric: value for metric in script.METRICS}})
+    rounds = pd.DataFrame(rows)
+    order = ["random", "entropy", "margin", "fal", "dfa2l"]
+    assert script.identical_strategies(rounds, order) == [
+        ["random"], ["entropy", "margin"], ["fal"]]
+    # one differing value in one round of one seed separates them
+    rounds.loc[(rounds["strategy"] == "margin") & (rounds["round"] == 2), "f1"] += 1e-9
+    assert script.identical_strategies(rounds, order) == [
+        ["random"], ["entropy"], ["margin"], ["fal"]]
+
+
+def test_timings_are_per_dataset_and_strategy(tiny_run):
+    _, out = tiny_run
+    final = pd.read_csv(out / "final.csv")
+    summary = pd.read_csv(out / "summary.csv")
+    assert (final["cpu_seconds"] > 0).all()
+    for row in summary.itertuples(index=False):
+        runs = final[final["strategy"] == row.strategy_label]
+        assert row.cpu_seconds == pytest.approx(runs["cpu_seconds"].mean())
+        assert row.seconds == pytest.approx(runs["seconds"].mean())
