@@ -7,7 +7,11 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+from fairlearn.metrics import (
+    demographic_parity_difference,
+    equalized_odds_difference,
+    zero_one_loss_difference,
+)
 from scipy.stats import spearmanr
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -211,6 +215,7 @@ def _brute_force_expected(state: QueryState, metric) -> np.ndarray:
     [
         ("demographic_parity", demographic_parity_difference),
         ("equalized_odds", equalized_odds_difference),
+        ("error_rate_balance", zero_one_loss_difference),
     ],
 )
 def test_retrain_method_equals_brute_force_loop(fairness, metric):

@@ -38,7 +38,8 @@ def test_hard_predictions_equal_looping_the_scalar_metrics(seed, n, m, k) -> Non
     dp = fpm.demographic_parity_batch(pred, groups, n_groups=k)
     eo = fpm.equalized_odds_batch(pred, y, groups, n_groups=k)
     eo_mean = fpm.equalized_odds_batch(pred, y, groups, n_groups=k, agg="mean")
-    assert dp.shape == eo.shape == (m,)
+    eb = fpm.error_rate_balance_batch(pred, y, groups, n_groups=k)
+    assert dp.shape == eo.shape == eb.shape == (m,)
     for i in range(m):
         assert abs(dp[i] - fpm.demographic_parity_difference(
             y, pred[i], sensitive_features=groups)) <= TOL
@@ -46,6 +47,8 @@ def test_hard_predictions_equal_looping_the_scalar_metrics(seed, n, m, k) -> Non
             y, pred[i], sensitive_features=groups)) <= TOL
         assert abs(eo_mean[i] - fpm.equalized_odds_difference(
             y, pred[i], sensitive_features=groups, agg="mean")) <= TOL
+        assert abs(eb[i] - fpm.error_rate_balance(
+            y, pred[i], sensitive_features=groups)) <= TOL
 
 
 @settings(max_examples=25, deadline=None)
@@ -60,6 +63,7 @@ def test_soft_predictions_equal_a_brute_force_loop(seed, n, m, float32) -> None:
     tol = 1e-5 if float32 else TOL
     dp = fpm.demographic_parity_batch(prob, groups, n_groups=k)
     eo = fpm.equalized_odds_batch(prob, y, groups, n_groups=k)
+    eb = fpm.error_rate_balance_batch(prob, y, groups, n_groups=k)
     everyone = np.ones(groups.size, dtype=bool)
     for i in range(m):
         values = prob[i].astype(np.float64)
@@ -67,6 +71,8 @@ def test_soft_predictions_equal_a_brute_force_loop(seed, n, m, float32) -> None:
         tpr_gap = _brute_soft_gap(values, groups, y == 1)
         fpr_gap = _brute_soft_gap(values, groups, y == 0)
         assert abs(eo[i] - max(tpr_gap, fpr_gap)) <= tol
+        expected_error = np.where(y == 1, 1 - values, values)
+        assert abs(eb[i] - _brute_soft_gap(expected_error, groups, everyone)) <= tol
 
 
 def test_sparse_one_hot_gives_the_same_numbers(monkeypatch) -> None:

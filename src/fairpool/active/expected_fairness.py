@@ -584,8 +584,10 @@ def _disparity_batch(outputs: np.ndarray, state: QueryState, fairness: str) -> n
     groups = np.asarray(ref.groups)
     if fairness == "demographic_parity":
         return metrics.demographic_parity_batch(outputs, groups, n_groups=state.n_groups)
-    # Error-rate balance (the larger of the FPR and FNR gaps) equals the equalized-odds
-    # difference, since FNR = 1 - TPR (see fairpool.metrics.error_rate_balance).
+    if fairness == "error_rate_balance":  # spread of P(yhat != y | group), docs/metrics.md
+        return metrics.error_rate_balance_batch(
+            outputs, np.asarray(ref.y), groups, n_groups=state.n_groups
+        )
     return metrics.equalized_odds_batch(
         outputs, np.asarray(ref.y), groups, n_groups=state.n_groups
     )

@@ -459,10 +459,9 @@ def soft_disparity(
     Table 1 of the paper, with the gap over several groups taken as max - min:
 
     - ``demographic_parity``: spread of ``P(yhat = 1 | g)``;
-    - ``error_rate_balance``: the larger of the spreads of the false-positive rate
-      ``P(yhat = 1 | y = 0, g)`` and of the false-negative rate ``P(yhat = 0 | y = 1, g)``
-      (Chouldechova's error-rate balance; the same definition as
-      :func:`fairpool.metrics.error_rate_balance`).
+    - ``error_rate_balance``: spread of the error rate ``P(yhat != y | g)``, with the
+      soft error ``p (1 - y) + (1 - p) y`` (the same definition as
+      :func:`fairpool.metrics.error_rate_balance`; its reading is in docs/metrics.md).
 
     With hard 0/1 ``predictions`` it equals the usual metric.
     """
@@ -471,9 +470,10 @@ def soft_disparity(
                                      n_groups)
         return _spread(rate, present)
     if constraint == "error_rate_balance":
-        fpr, p_neg = _group_means(predictions, y == 0, groups, n_groups)
-        fnr, p_pos = _group_means(1 - predictions, y == 1, groups, n_groups)
-        return torch.maximum(_spread(fpr, p_neg), _spread(fnr, p_pos))
+        errors = predictions * (1 - y) + (1 - predictions) * y
+        rate, present = _group_means(errors, torch.ones_like(y, dtype=torch.bool), groups,
+                                     n_groups)
+        return _spread(rate, present)
     raise InvalidInputError(f"constraint must be one of {_CONSTRAINTS}, got {constraint!r}")
 
 

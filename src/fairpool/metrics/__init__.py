@@ -13,7 +13,11 @@ group with no positives, ratios of zeros) raise or warn as documented in each
 function and in ``docs/metrics.md``.
 """
 
-from fairpool.metrics.batch import demographic_parity_batch, equalized_odds_batch
+from fairpool.metrics.batch import (
+    demographic_parity_batch,
+    equalized_odds_batch,
+    error_rate_balance_batch,
+)
 from fairpool.metrics.contingency import (
     EncodedGroups,
     confusion_by_group,
@@ -67,6 +71,7 @@ __all__ = [
     "equal_opportunity_difference",
     "equal_opportunity_ratio",
     "equalized_odds_batch",
+    "error_rate_balance_batch",
     "equalized_odds_difference",
     "equalized_odds_ratio",
     "error_rate_balance",

@@ -28,7 +28,7 @@ from fairpool.metrics.rates import UNDEFINED_BECAUSE
 from fairpool.metrics.spread import comparable_groups, difference
 from fairpool.metrics.validation import as_binary, check_option
 
-__all__ = ["demographic_parity_batch", "equalized_odds_batch"]
+__all__ = ["demographic_parity_batch", "equalized_odds_batch", "error_rate_balance_batch"]
 
 #: One-hot matrices with more cells than this are built sparse (CSR) instead of dense.
 _DENSE_ONEHOT_CELLS = 1 << 22
@@ -211,3 +211,45 @@ def equalized_odds_batch(
         gaps.append(difference(rates, 0.0, method="between_groups"))
     stacked = np.stack(gaps)
     return stacked.max(axis=0) if agg == "worst_case" else stacked.mean(axis=0)
+
+
+def error_rate_balance_batch(pred: Any, y_true: Any, groups: Any, *, n_groups: int) -> np.ndarray:
+    """Error-rate balance (spread of P(ŷ ≠ y | group)) of each of ``m`` prediction vectors.
+
+    The error indicator of a prediction p against a 0/1 label y is
+    ``p (1 - y) + (1 - p) y`` (exact for hard labels, the expected error for
+    probabilities), so the gap is :func:`demographic_parity_batch` of the error
+    matrix: one matrix product again.
+
+    Parameters
+    ----------
+    pred : array-like of shape (m, n)
+        Hard 0/1 predictions or positive-class probabilities; 1-D means ``m = 1``.
+    y_true : array-like of shape (n,)
+        Binary labels of the ``n`` rows.
+    groups : array-like of int, shape (n,)
+        Group codes in ``0 .. n_groups - 1``.
+    n_groups : int
+        Number of group codes.
+
+    Returns
+    -------
+    ndarray of shape (m,)
+        Equal to :func:`fairpool.metrics.error_rate_balance` on hard predictions.
+
+    Examples
+    --------
+    >>> error_rate_balance_batch([[1, 0, 0, 0], [1, 0, 1, 0]], [1, 0, 1, 0], [0, 0, 1, 1],
+    ...                          n_groups=2)
+    array([0.5, 0. ])
+    """
+    codes = check_group_codes(groups, n_groups)
+    labels = as_binary(y_true, "y_true")
+    if labels.shape[0] != codes.shape[0]:
+        raise LengthMismatchError(
+            f"y_true has {labels.shape[0]} rows but groups has {codes.shape[0]}"
+        )
+    arr = _check_predictions(pred, codes.shape[0])
+    label_row = labels.astype(arr.dtype)
+    errors = arr + label_row - 2 * arr * label_row  # p(1-y) + (1-p)y, shape (m, n)
+    return demographic_parity_batch(errors, codes, n_groups=n_groups)
