@@ -25,9 +25,18 @@ test: $(BIN)/fairpool
 lint: $(BIN)/fairpool
 	$(BIN)/ruff check src tests benchmarks
 
+# Long reproductions and speed tables (hours on 2 cores); each script prints its table and
+# writes its results under results/ (docs/ holds the figures measured so far).
 bench: $(BIN)/fairpool
-	$(BIN)/pytest -q -m slow -p no:randomly
+	$(BIN)/pytest -q -m slow -p no:xdist
 	$(BIN)/python benchmarks/metrics.py
+	$(BIN)/python benchmarks/selection_scale.py
+	$(BIN)/python benchmarks/fal_agreement.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/panda_training.py
+	$(BIN)/python benchmarks/reproduce_panda_baselines.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce_panda.py --seeds 5
+	$(BIN)/python benchmarks/reproduce_falcon.py
+	$(BIN)/python benchmarks/reproduce_facagen.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache results

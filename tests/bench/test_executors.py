@@ -90,6 +90,37 @@ def test_local_and_ray_executors_store_identical_results(tmp_path, small_config)
     pd.testing.assert_frame_equal(_stored_rounds(local_db), _stored_rounds(ray_db))
 
 
+REAL_SMALL = """
+title = "local vs ray on the real loop"
+datasets = ["compas"]
+subsample = 1200
+split = "panda"
+learners = ["logreg"]
+budget = 30
+batch_size = 15
+seeds = [0, 1]
+strategies = ["random", "entropy"]
+"""
+
+
+@pytest.mark.skipif(not HAS_RAY, reason="Ray is not installed (pip install 'fairpool[ray]')")
+def test_real_cells_give_identical_results_on_local_and_ray(tmp_path):
+    # The real cell runner (fairpool.active.run on bundled COMPAS), not a fake: what a
+    # user's sweep computes must not depend on where its cells ran.
+    from fairpool.active.history import TIMING_COLUMNS
+    from fairpool.bench.config import parse_config
+
+    config = parse_config(REAL_SMALL)
+    local_db, ray_db = tmp_path / "local.duckdb", tmp_path / "ray.duckdb"
+    assert run_experiment(config, database=local_db, executor="local", workers=1).ok
+    outcome = run_experiment(config, database=ray_db, executor="ray", workers=2)
+    assert outcome.ok and outcome.completed == 4
+    local, remote = _stored_rounds(local_db), _stored_rounds(ray_db)
+    timing = [c for c in local.columns if c in TIMING_COLUMNS]
+    assert len(local) == 4 * 3  # 4 cells x (round 0 + 2 rounds)
+    pd.testing.assert_frame_equal(local.drop(columns=timing), remote.drop(columns=timing))
+
+
 def test_ray_executor_says_how_to_install_ray_when_missing(monkeypatch):
     import builtins
 
