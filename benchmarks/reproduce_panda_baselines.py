@@ -61,6 +61,7 @@ __all__ = [
     "run_cells",
     "final_rounds",
     "markdown_table",
+    "paired_differences",
     "identical_strategies",
     "plot_mean_curves",
     "write_outputs",
@@ -501,6 +502,47 @@ def _ordered(frame: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def paired_differences(
+    final: pd.DataFrame, *, baseline: str = "random", metrics: Sequence[str] = TABLE_METRICS
+) -> pd.DataFrame:
+    """Each strategy minus the baseline, seed by seed (same split and initial set).
+
+    Runs of one seed share the split and the initial labelled set, so the
+    per-seed difference removes what the seeds have in common; how many seeds
+    moved up says whether a mean difference is consistent.
+
+    Parameters
+    ----------
+    final : pandas.DataFrame
+        :func:`final_rounds`.
+    baseline : str, default="random"
+        The strategy subtracted.
+    metrics : sequence of str
+        Metrics compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dataset and strategy other than the baseline with ``pairs``
+        (seeds run by both),
+        ``<metric>_diff`` (mean difference) and ``<metric>_up`` (seeds where the
+        strategy's value is larger). Empty when the baseline did not run.
+    """
+    keys = ["dataset_label", "seed"]
+    base = final[final["strategy"] == baseline][[*keys, *metrics]]
+    others = final[final["strategy"] != baseline]
+    paired = others[[*keys, "strategy_label", *metrics]].merge(base, on=keys, suffixes=("", "_b"))
+    for metric in metrics:
+        paired[f"{metric}_diff"] = paired[metric] - paired[f"{metric}_b"]
+        paired[f"{metric}_up"] = paired[f"{metric}_diff"] > 0
+    grouped = paired.groupby(["dataset_label", "strategy_label"], sort=False)
+    out = grouped.agg(pairs=("seed", "nunique"))
+    for metric in metrics:
+        out[f"{metric}_diff"] = grouped[f"{metric}_diff"].mean()
+        out[f"{metric}_up"] = grouped[f"{metric}_up"].sum()
+    return out.reset_index()
+
+
 def identical_strategies(
     rounds: pd.DataFrame, strategies: Sequence[str], *, metrics: Sequence[str] = METRICS
 ) -> list[list[str]]:
@@ -611,7 +653,8 @@ def write_outputs(
     -------
     pandas.DataFrame
         The summary (:func:`fairpool.bench.summary.summarise`) with ``seconds``
-        and ``cpu_seconds`` columns (mean wall and CPU time of a run).
+        and ``cpu_seconds`` (mean wall and CPU time of a run) and the
+        :func:`paired_differences` against ``random``.
     """
     out.mkdir(parents=True, exist_ok=True)
     figures = out if figures is None else figures
@@ -623,6 +666,9 @@ def write_outputs(
     summary = summarise(final, list(METRICS))
     timing = final.groupby(["dataset_label", "strategy_label"])[["seconds", "cpu_seconds"]]
     summary = summary.merge(timing.mean().reset_index(), on=["dataset_label", "strategy_label"])
+    summary = summary.merge(
+        paired_differences(final), on=["dataset_label", "strategy_label"], how="left"
+    )
     summary["dataset"] = summary["dataset_label"]
     summary["strategy"] = summary["strategy_label"]
     summary = _ordered(summary, strategies).drop(columns=["dataset", "strategy"])
@@ -633,6 +679,13 @@ def write_outputs(
         table = format_summary(part.reset_index(drop=True), list(TABLE_METRICS))
         table = table.drop(columns=["dataset", "learner"])
         part = part.reset_index(drop=True)
+        for metric, title in (("f1", "ΔF1 vs random"), ("demographic_parity", "ΔDP vs random")):
+            if f"{metric}_diff" in part.columns:
+                table[title] = [
+                    "–" if pd.isna(d) or n == 0 else f"{d:+.3f} ({int(u)}/{int(n)} up)"
+                    for d, u, n in zip(part[f"{metric}_diff"], part[f"{metric}_up"],
+                                       part["pairs"], strict=True)
+                ]
         table["CPU s / run"] = [f"{v:.1f}" for v in part["cpu_seconds"]]
         table["wall s / run"] = [f"{v:.1f}" for v in part["seconds"]]
         title = f"{dataset}: logistic regression, PANDA split, mean ± sd over seeds"

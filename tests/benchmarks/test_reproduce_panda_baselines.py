@@ -216,3 +216,26 @@ def test_timings_are_per_dataset_and_strategy(tiny_run):
         runs = final[final["strategy"] == row.strategy_label]
         assert row.cpu_seconds == pytest.approx(runs["cpu_seconds"].mean())
         assert row.seconds == pytest.approx(runs["seconds"].mean())
+
+
+def test_paired_differences_against_a_loop():
+    rng = np.random.default_rng(3)
+    rows = [{"dataset_label": d, "strategy": s, "strategy_label": s, "seed": k,
+             "f1": rng.random(), "demographic_parity": rng.random(),
+             "error_rate_balance": rng.random()}
+            for d in ("a", "b") for s in ("random", "entropy", "fal") for k in range(4)]
+    final = pd.DataFrame(rows).iloc[:-1]  # fal on b lacks seed 3
+    table = script.paired_differences(final).set_index(["dataset_label", "strategy_label"])
+    assert "random" not in table.index.get_level_values("strategy_label")
+    for (d, s), row in table.iterrows():
+        diffs = []
+        for k in range(4):
+            mine = final[(final.dataset_label == d) & (final.strategy == s) & (final.seed == k)]
+            base = final[(final.dataset_label == d) & (final.strategy == "random")
+                         & (final.seed == k)]
+            if len(mine) and len(base):
+                diffs.append(mine["f1"].iloc[0] - base["f1"].iloc[0])
+        assert row["pairs"] == len(diffs)
+        assert row["f1_diff"] == pytest.approx(np.mean(diffs))
+        assert row["f1_up"] == sum(x > 0 for x in diffs)
+    assert table.loc[("b", "fal"), "pairs"] == 3
