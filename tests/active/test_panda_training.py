@@ -119,7 +119,7 @@ def test_proximal_step_moves_toward_satisfying_the_constraint() -> None:
         after = pt.active_learn_sim(policy, task, config, noise=noise)
     assert before.disparity.item() > config.rho
     assert after.disparity.item() < before.disparity.item()
-    moved = sum(float((p - a).norm()) for p, a in zip(policy.parameters(), anchor, strict=True))
+    moved = sum((p - a).norm().item() for p, a in zip(policy.parameters(), anchor, strict=True))
     assert 0 < moved < 10  # a proximal step stays near theta_hat
 
 
