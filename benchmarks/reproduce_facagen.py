@@ -79,6 +79,12 @@ COLUMNS = {
     "causal_share": "causal share",
 }
 
+CSV_COLUMNS = (
+    ["dataset", "method", "seed", "seconds"]
+    + [name for col in COLUMNS for name in (col, f"before_{col}")]
+    + ["arms", "lams", "gammas"]
+)
+
 
 def load(spec: str) -> fp.data.dataset.Dataset:
     """``"genomes1000:999"`` -> 999 samples; ``"adult:4000"`` -> a seeded 4,000-row subsample."""
@@ -215,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(tasks)} runs to do ({len(have)} already in {csv})", flush=True)
     with make_executor("local", workers=args.workers) as executor:
         for row in executor.map_unordered(run_one, tasks):
-            frame = pd.DataFrame([row])
+            # One fixed column order, so rows of every method line up in the file.
+            frame = pd.DataFrame([row]).reindex(columns=CSV_COLUMNS)
             frame.to_csv(csv, mode="a", header=not csv.exists(), index=False)
             print(f"{row['dataset']} {row['method']} seed {row['seed']}: DP "
                   f"{row.get('demographic_parity', float('nan')):.3f} "
