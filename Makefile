@@ -20,7 +20,7 @@ run: $(BIN)/fairpool
 
 test: $(BIN)/fairpool
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --durations=15
 
 lint: $(BIN)/fairpool
 	$(BIN)/ruff check src tests benchmarks
