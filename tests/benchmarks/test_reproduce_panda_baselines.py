@@ -221,8 +221,7 @@ def test_timings_are_per_dataset_and_strategy(tiny_run):
 def test_paired_differences_against_a_loop():
     rng = np.random.default_rng(3)
     rows = [{"dataset_label": d, "strategy": s, "strategy_label": s, "seed": k,
-             "f1": rng.random(), "demographic_parity": rng.random(),
-             "error_rate_balance": rng.random()}
+             **{metric: rng.random() for metric in script.TABLE_METRICS}}
             for d in ("a", "b") for s in ("random", "entropy", "fal") for k in range(4)]
     final = pd.DataFrame(rows).iloc[:-1]  # fal on b lacks seed 3
     table = script.paired_differences(final).set_index(["dataset_label", "strategy_label"])
