@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--k", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--fal-repeats", type=int, default=1)
+    parser.add_argument(
+        "--uncertainty-only", action="store_true", help="time entropy and margin only"
+    )
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     X_lab, y_lab, g_lab = synthetic_rows(N_LABELLED, rng)
@@ -105,6 +108,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         "fal_fast (newton_steps=1)": (make_strategy("fal_fast", newton_steps=1), args.fal_repeats),
         f"fal_fast (newton_steps={default_steps})": (make_strategy("fal_fast"), args.fal_repeats),
     }
+    if args.uncertainty_only:
+        strategies = {name: strategies[name] for name in ("entropy", "margin")}
     # One untimed round of each strategy on a small pool: first calls pay one-off costs.
     X_warm, _, g_warm = synthetic_rows(1000, np.random.default_rng(1))
     for strategy, _ in strategies.values():
