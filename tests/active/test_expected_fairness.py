@@ -309,3 +309,27 @@ def test_non_binary_labels_are_rejected():
     three = LabelledSet(lab.X, np.where(np.arange(len(lab)) % 7 == 0, 2, lab.y), lab.groups)
     with pytest.raises(NonBinaryLabelError, match="binary"):
         expected_disparity(replace(state, labelled=three))
+
+
+class _GroupAwareLogReg(LogisticRegression):
+    """A learner whose fit takes sensitive_features (like fairness reductions); it
+    records what it was given and upweights group 1 so the groups change the fit."""
+
+    seen: list = []
+
+    def fit(self, X, y, sensitive_features=None):
+        if sensitive_features is None:  # the state's own model, fitted by the test
+            return super().fit(X, y)
+        type(self).seen.append(np.asarray(sensitive_features).copy())
+        weight = np.where(np.asarray(sensitive_features) == 1, 2.0, 1.0)
+        return super().fit(X, y, sample_weight=weight)
+
+
+def test_retrain_passes_group_codes_to_learners_that_take_them():
+    state = _state(n_pool=3, n_labelled=60, make_learner=_GroupAwareLogReg)
+    _GroupAwareLogReg.seen.clear()
+    expected_disparity(state, method="retrain")
+    assert len(_GroupAwareLogReg.seen) == 6  # 3 candidates x 2 labels
+    for i, groups in enumerate(_GroupAwareLogReg.seen):
+        np.testing.assert_array_equal(groups[:-1], state.labelled.groups)
+        assert groups[-1] == state.pool.groups[i % 3]

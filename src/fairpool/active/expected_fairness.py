@@ -16,8 +16,9 @@ batched disparity, expectation over ``y``):
     paper's procedure; warm-started where the learner supports it).
 
 ``method="newton"``
-    One Newton step of an L2-regularised binary logistic model from its fitted
-    parameters, for all candidates at once (see :class:`NewtonRefit`). The
+    A closed-form Newton update of an L2-regularised binary logistic model from
+    its fitted parameters, refined by a few vectorised steps towards the exact
+    refit, for all candidates at once (see :class:`NewtonRefit`). The
     learner's own parameters are used when it *is* such a model (scikit-learn
     ``LogisticRegression`` with an L2 penalty, alone or at the end of a
     ``Pipeline``, or fairpool's ``TorchLinearClassifier``); for any other learner
@@ -29,6 +30,7 @@ The derivation and the measured agreement of the two methods are in docs/fal.md.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -65,7 +67,8 @@ DEFAULT_NEWTON_STEPS = 3
 _FAIRNESS_NAMES = ("demographic_parity", "equalized_odds", "error_rate_balance")
 _METHODS = ("newton", "retrain")
 # Elements of one (candidates x reference rows) block in the Newton path: 2**22
-# float64 values are 32 MiB, so a few live blocks stay near 100 MiB at any pool size.
+# float32 values are 16 MiB, so the few live blocks stay under 100 MiB at any pool
+# size (the refinement's (labelled rows x candidates) arrays are of the same order).
 _BLOCK_ELEMENTS = 1 << 22
 
 
@@ -295,9 +298,12 @@ class NewtonRefit:
     labels.
 
     ``steps > 1`` repeats the update from each candidate's new parameters with the
-    exact gradient of ``J`` there (and the same ``H``): a fixed point is exactly the
-    refit optimum, so each step closes more of the gap, for the price of explicit
-    per-candidate parameters (two ``(n × d) · (d × m)`` products per step).
+    exact gradient of ``J`` there (and the same ``H``), then moves to the exact
+    minimum of the new objective along that direction (a 1-D Newton line search):
+    a fixed point satisfies the refit's optimality condition, and no step can
+    make the objective worse, so each step closes more of the gap, for the price
+    of explicit per-candidate parameters (three ``(n_L × d) · (d × m)`` products
+    and a few sigmoid passes over the labelled rows per step).
 
     Parameters
     ----------
@@ -658,20 +664,28 @@ def _refit_outputs(state: QueryState, cand: np.ndarray, soft: bool) -> Iterator[
 
     A Python loop over candidates by necessity: each candidate and label is a
     separate training run of the loop's learner (the reference FAL procedure).
+    Learners whose ``fit`` takes ``sensitive_features`` (fairness reductions,
+    adversarial debiasing) get the group codes of the rows, as the loop gives them.
     """
     X_lab = np.asarray(state.labelled.X)
     y_lab = np.asarray(state.labelled.y)
     X_ref = state.validation.X
     X_fit = np.empty((X_lab.shape[0] + 1, X_lab.shape[1]), dtype=X_lab.dtype)
     X_fit[:-1] = X_lab
+    g_fit = np.append(np.asarray(state.labelled.groups), 0)
+    takes_groups = "sensitive_features" in inspect.signature(state.make_learner().fit).parameters
     for label in (0, 1):
         y_fit = np.append(y_lab, label).astype(y_lab.dtype)
         out = np.empty((cand.shape[0], len(state.validation)))
         for i, c in enumerate(cand):
             X_fit[-1] = state.pool.X[c]
+            g_fit[-1] = state.pool.groups[c]
             learner = state.make_learner()
             _warm_start_from(learner, state.model)
-            learner.fit(X_fit, y_fit)
+            if takes_groups:
+                learner.fit(X_fit, y_fit, sensitive_features=g_fit.copy())
+            else:
+                learner.fit(X_fit, y_fit)
             if soft:
                 out[i] = learner.predict_proba(X_ref)[:, _positive_column(learner)]
             else:
