@@ -477,9 +477,8 @@ def error_rate_balance(
     ...                    sensitive_features=["a", "a", "b", "b"])
     1.0
     """
-    check_option(method, "method", METHODS)
-    rates, overall, grouped = _confusion(y_true, y_pred, sensitive_features, sample_weight)
-    return _gap(rates, overall, grouped, "error_rate", method, "error_rate_balance")
+    return _error_rate_gap(y_true, y_pred, sensitive_features, sample_weight, method,
+                           "error_rate_balance")
 
 
 def error_rate_difference(
@@ -520,9 +519,18 @@ def error_rate_difference(
     ...                       sensitive_features=["a", "a", "b", "b"])
     0.5
     """
+    return _error_rate_gap(y_true, y_pred, sensitive_features, sample_weight, method,
+                           "error_rate_difference")
+
+
+def _error_rate_gap(
+    y_true: Any, y_pred: Any, sensitive_features: Any, sample_weight: Any, method: str,
+    metric: str,
+) -> float:
+    """The one computation behind both error-rate names; ``metric`` names it in errors."""
     check_option(method, "method", METHODS)
     rates, overall, grouped = _confusion(y_true, y_pred, sensitive_features, sample_weight)
-    return _gap(rates, overall, grouped, "error_rate", method, "error_rate_difference")
+    return _gap(rates, overall, grouped, "error_rate", method, metric)
 
 
 def disparate_impact_ratio(
