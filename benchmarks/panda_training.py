@@ -1,40 +1,82 @@
 """How fast PANDA meta-trains on Adult, what it reaches, and what one selection costs.
 
-Prints: meta-training wall time, episodes, why it stopped, the demographic parity
-of the best policy on the held-out meta-train validation tasks (hard selection,
-converged logistic regression) next to random selection's, the same policy's
-parity and F1 on the test split after B = 400 labels chosen from the full pool
-(~12k rows) and from a 2,000-row subsample of it (the size of a training episode),
-and the time of one selection forward pass over the full pool against entropy
-sampling's selection time.
+Prints, for one seed of Adult's PANDA split (sensitive = sex, B = 400, rho = 0.04):
+
+1. meta-training: device, torch threads, wall time, episodes, why it stopped, and the
+   final constraint value: the demographic parity of the kept policy on the held-out
+   meta-train validation tasks (hard Gumbel-top-B selection from full-size pools,
+   converged logistic regression) next to random selection's on the same tasks;
+2. one selection over the real pool (~12k rows): the policy's forward pass with full
+   attention and with the attention context (``attention_context``, the episode
+   pool size), the whole ``select`` (h0 fit + features + forward), and entropy
+   sampling's ``select``, with ratios; on CUDA the same on the GPU;
+3. whether the attention context hurts: the correlation of the two passes' logits,
+   and test parity / F1 after B = 400 labels chosen with each, over several
+   selection seeds (the same policy, the same splits).
 
 Usage::
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/panda_training.py --seconds 840
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/panda_training.py \\
-        --policy results/panda/panda_seed0_rho0.04.safetensors   # skip training
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/panda_training.py --seconds 840
+    .venv/bin/python benchmarks/panda_training.py --policy results/panda/x.safetensors
 
-Torch is limited to ``--threads`` CPU threads (default 2: the target machine).
-There is no GPU on the machine these numbers were taken on; with CUDA available
-the same script trains and selects on the GPU (``device="auto"``).
+``--json PATH`` also writes every figure as JSON. Torch uses ``--threads`` CPU threads
+(default 2: the target machine). With CUDA available the policy trains and selects on
+the GPU (``device="auto"``); ``--device cpu`` forces the CPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 import fairpool as fp
 from fairpool.active.panda import PandaStrategy
+from fairpool.active.panda_policy import attention_context
 
 try:  # run as a script from the repository root
     from reproduce_panda import panda_options, real_pool_size
 except ImportError:  # pragma: no cover - imported as benchmarks.panda_training
     from benchmarks.reproduce_panda import panda_options, real_pool_size
+
+
+def _best_time(fn: Any, repeats: int, sync: bool) -> float:
+    """Smallest wall time of ``repeats`` calls of ``fn`` (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        if sync:
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if sync:
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _pool_features(panda: PandaStrategy, ds: Any, parts: dict[str, np.ndarray]) -> torch.Tensor:
+    """The policy's input for the real pool, as ``select`` builds it (via ``scores``' path)."""
+    from sklearn.preprocessing import StandardScaler
+
+    from fairpool.active.panda_policy import policy_features
+    from fairpool.active.panda_training import fit_initial_classifier
+
+    pool = np.setdiff1d(parts["pool"], parts["initial"])
+    scaler = StandardScaler().fit(ds.X[parts["initial"]])
+    X0, Xp = scaler.transform(ds.X[parts["initial"]]), scaler.transform(ds.X[pool])
+    w0, b0 = fit_initial_classifier(X0, ds.y[parts["initial"]], C=panda.config.C)
+    proba = 1.0 / (1.0 + np.exp(-(Xp @ w0 + b0)))
+    device = panda._device
+    return policy_features(torch.as_tensor(Xp, dtype=torch.float32, device=device),
+                           torch.as_tensor(ds.groups[pool], device=device),
+                           torch.as_tensor(proba, dtype=torch.float32, device=device),
+                           n_groups=len(ds.group_names))
 
 
 def main() -> None:
@@ -44,58 +86,96 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rho", type=float, default=0.04)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--policy", type=Path, help="load a saved policy instead of training")
     parser.add_argument("--save", type=Path, help="where to save the trained policy")
+    parser.add_argument("--selection-seeds", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="write the figures there as JSON")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    report: dict[str, Any] = {"threads": torch.get_num_threads(),
+                              "cuda": torch.cuda.is_available()}
 
     ds = fp.datasets.load("adult", sensitive="sex")
-    split = fp.datasets.split(ds, "panda", seed=args.seed)
-    parts = split.indices
+    parts = fp.datasets.split(ds, "panda", seed=args.seed).indices
     if args.policy:
-        panda = PandaStrategy.load(args.policy)
-        summary = panda.training_summary_
+        panda = PandaStrategy.load(args.policy, device=args.device)
     else:
         meta = ds.subset(np.union1d(parts["initial"], parts["validation"]))
-        panda = PandaStrategy(**panda_options(args.seconds, args.rho, real_pool_size(parts)))
+        options = panda_options(args.seconds, args.rho, real_pool_size(parts))
+        panda = PandaStrategy(**options, device=args.device)
         panda.fit(meta, np.random.default_rng(args.seed), verbose=True)
-        summary = panda.training_summary_
         if args.save:
             panda.save(args.save)
+    summary = panda.training_summary_
     best, rand = summary["best"], summary["random_baseline"]
-    print(f"device: {panda.policy_.head.weight.device} (CUDA available: "
-          f"{torch.cuda.is_available()}), torch threads: {torch.get_num_threads()}")
+    device = panda._device
+    report["device"] = str(device)
+    if device.type == "cuda":
+        report["gpu"] = torch.cuda.get_device_name(device)
+    report["training"] = {k: summary[k] for k in ("seconds", "episodes", "stopped")}
+    report["training"].update(constraint=best["disparity"], f1=best["f1"],
+                              random_constraint=rand["disparity"], random_f1=rand["f1"])
+    print(f"device: {report.get('gpu', device)}, torch threads: {report['threads']}")
     print(f"meta-training: {summary['seconds']:.0f} s, {summary['episodes']} episodes, "
           f"stopped: {summary['stopped']}")
-    print(f"meta-train validation tasks: parity {best['disparity']:.3f} (random "
-          f"{rand['disparity']:.3f}), F1 {best['f1']:.3f} (random {rand['f1']:.3f}), "
-          f"rho = {panda.config.rho}")
+    print(f"final constraint (demographic parity on the held-out meta-train validation "
+          f"tasks): {best['disparity']:.3f} (random selection {rand['disparity']:.3f}), "
+          f"F1 {best['f1']:.3f} (random {rand['f1']:.3f}), rho = {panda.config.rho}")
 
-    # The same policy selecting B = 400 from the full pool and from a 2,000-row subsample.
-    rng = np.random.default_rng(args.seed)
-    pool = np.setdiff1d(parts["pool"], parts["initial"])
-    small = {"initial": parts["initial"], "test": parts["test"],
-             "pool": rng.choice(pool, 2000, replace=False)}
-    for label, which in (("full pool", "panda"), ("2,000-row pool", small)):
-        hist = fp.active.run(ds, strategy=panda, learner="logreg", budget=400, batch_size=400,
-                             seed=args.seed, split=which)
-        final = hist.final()
-        print(f"test after B=400 from the {label} ({final['n_labelled']} labelled): "
-              f"parity {final['demographic_parity']:.3f}, error-rate balance "
-              f"{final['error_rate_balance']:.3f}, F1 {final['f1']:.3f}, "
-              f"select {final['seconds_select']:.2f} s")
-    entropy = fp.active.run(ds, strategy="entropy", learner="logreg", budget=400,
-                            batch_size=400, seed=args.seed, split="panda").final()
-    print(f"entropy: test parity {entropy['demographic_parity']:.3f}, F1 {entropy['f1']:.3f}, "
-          f"select {entropy['seconds_select']:.3f} s")
-    start = time.perf_counter()
-    repeats = 3
-    for _ in range(repeats):
-        fp.active.run(ds, strategy=panda, learner="logreg", budget=400, batch_size=400,
-                      seed=args.seed, split="panda", metrics=["f1"])
-    per_run = (time.perf_counter() - start) / repeats
-    print(f"PANDA whole one-step run (fit h0, one forward pass, refit, score): {per_run:.2f} s; "
-          f"GPU timing not taken (no GPU on this machine)")
+    # -- one selection over the real pool --------------------------------------------
+    features = _pool_features(panda, ds, parts)
+    n = features.shape[0]
+    policy = panda.policy_
+    sync = device.type == "cuda"
+    context = attention_context(n, panda.config.context_size, np.random.default_rng(0),
+                                device=device)
+    with torch.no_grad():
+        t_full = _best_time(lambda: policy(features), 3, sync)
+        t_context = _best_time(lambda: policy(features, context), 3, sync)
+        full_logits = policy(features).double().cpu().numpy()
+        context_logits = policy(features, context).double().cpu().numpy()
+    kw = dict(learner="logreg", budget=400, batch_size=400, seed=args.seed, split="panda",
+              metrics=["f1"])
+    t_select = min(fp.active.run(ds, strategy=panda, **kw).final()["seconds_select"]
+                   for _ in range(3))
+    t_entropy = min(fp.active.run(ds, strategy="entropy", **kw).final()["seconds_select"]
+                    for _ in range(3))
+    report["selection"] = {
+        "pool_rows": n, "context_rows": panda.config.context_size,
+        "forward_full_s": t_full, "forward_context_s": t_context,
+        "select_s": t_select, "entropy_select_s": t_entropy,
+        "select_over_entropy": t_select / t_entropy,
+        "logit_correlation_full_vs_context": float(np.corrcoef(full_logits, context_logits)[0, 1]),
+    }
+    print(f"one forward pass over {n} pool rows: full attention {t_full * 1e3:.1f} ms, "
+          f"context of {panda.config.context_size} rows {t_context * 1e3:.1f} ms "
+          f"({t_full / t_context:.1f}x faster)")
+    print(f"whole select (h0 fit + features + forward): {t_select * 1e3:.1f} ms; entropy "
+          f"select {t_entropy * 1e3:.1f} ms; ratio {t_select / t_entropy:.1f}")
+    print(f"logit correlation, full attention vs context: "
+          f"{report['selection']['logit_correlation_full_vs_context']:.4f}")
+
+    # -- does the context hurt? -----------------------------------------------------------
+    outcomes: dict[str, list[tuple[float, float]]] = {"context": [], "full": []}
+    for label, context_option in (("context", panda.config.attention_context),
+                                  ("full", "full")):
+        variant = panda.with_config(attention_context=context_option)
+        for s in range(args.selection_seeds):  # the same split, different selection noise
+            final = fp.active.run(ds, strategy=variant, learner="logreg", budget=400,
+                                  batch_size=400, seed=s, split=parts).final()
+            outcomes[label].append((final["demographic_parity"], final["f1"]))
+    report["context_effect"] = {}
+    for label, values in outcomes.items():
+        dp, f1 = np.array(values).T
+        report["context_effect"][label] = {"dp_mean": dp.mean(), "dp_sd": dp.std(ddof=1),
+                                           "f1_mean": f1.mean(), "f1_sd": f1.std(ddof=1)}
+        print(f"test after B=400, attention {label:7s}: parity {dp.mean():.3f} ± "
+              f"{dp.std(ddof=1):.3f}, F1 {f1.mean():.3f} ± {f1.std(ddof=1):.3f} "
+              f"({args.selection_seeds} selection seeds)")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=float))
+
 
 if __name__ == "__main__":
     main()

@@ -9,39 +9,52 @@ written incrementally, so an interrupted run keeps what it finished.
 
 Usage (slow: minutes per seed; ``OMP_NUM_THREADS=1`` is recommended)::
 
-    .venv/bin/python benchmarks/reproduce_panda.py --seeds 5 --train-seconds 300
+    .venv/bin/python benchmarks/reproduce_panda.py --seeds 5 --train-seconds 840
+    .venv/bin/python benchmarks/reproduce_panda.py --seeds 2 --representation
+    .venv/bin/python benchmarks/reproduce_panda.py --seeds 0 --rho-sweep 0.1 0.2
     .venv/bin/python benchmarks/reproduce_panda.py --figures-only   # redraw from CSVs
 
-Outputs: ``results/panda/final.csv`` (one row per strategy and seed at B = 400),
-``results/panda/curves.csv`` (every round), ``results/panda/training.csv`` (training
-time, episodes, constraint on meta-train validation and on test, per seed and rho),
-``results/panda/summary.md`` and the figures ``docs/figures/panda_*.png``.
+Policies are saved as ``panda_{kind}_seed{s}_rho{rho}.safetensors`` (kind: the
+constraint, ``repr`` or ``encoder``) and loaded from ``--policy-dir`` or ``--out``
+when present, so policies can be trained elsewhere (``--train-only``, e.g. one
+process per seed and constraint on a many-core or GPU machine) and evaluated here.
+
+Outputs: ``final.csv`` (one row per strategy and seed at B = 400), ``curves.csv``
+(every round), ``training.csv`` (per policy: device, seconds, episodes, why it
+stopped, constraint and F1 on the held-out meta-train tasks and random selection's),
+``rho.csv``, ``summary.md`` under ``--out`` (``results/panda``) and the figures
+``docs/figures/panda_*.png``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 import fairpool as fp
 from fairpool.active.panda import PandaStrategy
 
 BASELINES = ("random", "margin", "entropy", "group_random", "fal_fast", "fairlearn",
-             "fairlearn_al", "falcon")
+             "fairlearn_al", "falcon", "facagen")
+CONSTRAINTS = ("demographic_parity", "error_rate_balance")
 OPTIONS: dict[str, dict[str, Any]] = {"fal_fast": {"alpha": 0.6}, "fal": {"alpha": 0.6}}
 METRICS = ("f1", "demographic_parity", "error_rate_balance")
 
 
-def panda_options(seconds: float, rho: float, pool_size: int) -> dict[str, Any]:
-    """The CPU configuration used for Adult (docs/panda.md explains each value)."""
-    return dict(budget=400, rho=rho, episode_pool_size=1000, pool_size=pool_size,
-                validation_size=2000, prox_steps=2, eval_every=20, n_eval_tasks=8,
-                max_episodes=2000, patience=6, max_seconds=seconds)
+def panda_options(seconds: float, rho: float, pool_size: int,
+                  constraint: str = "demographic_parity") -> dict[str, Any]:
+    """The configuration used for Adult (docs/panda.md explains each value)."""
+    return dict(budget=400, rho=rho, constraint=constraint, episode_pool_size=1000,
+                pool_size=pool_size, validation_size=2000, tasks_per_step=4, prox_steps=2,
+                eval_every=20, n_eval_tasks=8, max_episodes=4000, patience=8,
+                max_seconds=seconds)
 
 
 def real_pool_size(parts: dict[str, np.ndarray]) -> int:
@@ -61,34 +74,87 @@ def _record(hist: Any, strategy: str, seed: int, out: Path) -> None:
     _append(out / "final.csv", frame[keep].tail(1))
 
 
-def train_panda(ds: Any, seed: int, seconds: float, rho: float, out: Path) -> PandaStrategy:
-    """Meta-train one policy on the meta-train part of PANDA's split for ``seed``."""
+def policy_file(directory: Path, kind: str, seed: int, rho: float) -> Path:
+    """Where the policy of ``kind`` (a constraint name, or ``repr``/``encoder``) is saved."""
+    return directory / f"panda_{kind}_seed{seed}_rho{rho}.safetensors"
+
+
+def _meta(ds: Any, seed: int) -> tuple[Any, dict[str, np.ndarray]]:
     parts = fp.datasets.split(ds, "panda", seed=seed).indices
-    meta = ds.subset(np.union1d(parts["initial"], parts["validation"]))
-    panda = PandaStrategy(**panda_options(seconds, rho, real_pool_size(parts)))
-    panda.fit(meta, np.random.default_rng(seed), verbose=True)
-    panda.save(out / f"panda_seed{seed}_rho{rho}.safetensors")
+    return ds.subset(np.union1d(parts["initial"], parts["validation"])), parts
+
+
+def shared_representation(ds: Any, encoder: PandaStrategy) -> Any:
+    """``ds`` with ``X`` replaced by PANDA's pretrained row encoder's embedding (§3.3)."""
+    Z = encoder.representation(ds.X).astype(np.float64)
+    names = tuple(f"z{k}" for k in range(Z.shape[1]))
+    return dataclasses.replace(ds, X=Z, feature_names=names)
+
+
+def train_panda(ds: Any, seed: int, args: argparse.Namespace, kind: str) -> PandaStrategy:
+    """Meta-train (or load from ``--policy-dir``) one policy for ``seed``.
+
+    ``kind`` is a constraint name, or ``"repr"``: a demographic-parity policy trained
+    on the shared representation (:func:`shared_representation` of the ``encoder``
+    policy, whose meta-training is one episode: only its pretrained encoder is used).
+    """
+    for directory in (args.policy_dir, args.out):
+        path = policy_file(directory, kind, seed, args.rho) if directory else None
+        if path is not None and path.exists():
+            return PandaStrategy.load(path)
+    if kind == "repr":
+        data = shared_representation(ds, train_panda(ds, seed, args, "encoder"))
+    else:
+        data = ds
+    meta, parts = _meta(data, seed)
+    constraint = "demographic_parity" if kind in ("repr", "encoder") else kind
+    options = panda_options(args.train_seconds, args.rho, real_pool_size(parts), constraint)
+    options["device"] = args.device
+    if kind == "encoder":
+        options.update(max_episodes=1, eval_every=1, n_eval_tasks=1)
+    panda = PandaStrategy(**options).fit(meta, np.random.default_rng(seed),
+                                         verbose=kind != "encoder")
+    panda.save(policy_file(args.out, kind, seed, args.rho))
+    log = panda.training_summary_
+    _append(args.out / "training.csv", pd.DataFrame([{
+        "seed": seed, "kind": kind, "rho": args.rho, "device": str(panda._device),
+        "seconds": log["seconds"], "episodes": log["episodes"], "stopped": log["stopped"],
+        "train_disparity": log["best"]["disparity"], "train_f1": log["best"]["f1"],
+        "train_random_disparity": log["random_baseline"]["disparity"],
+        "train_random_f1": log["random_baseline"]["f1"],
+    }]))
     return panda
 
 
-def run_seed(ds: Any, seed: int, args: argparse.Namespace, out: Path) -> None:
-    """PANDA (trained for this seed) and every baseline on the split of ``seed``."""
+def run_seed(ds: Any, seed: int, args: argparse.Namespace) -> None:
+    """PANDA (trained or loaded for this seed) and every baseline on the split of ``seed``."""
+    out = args.out
     available = set(fp.active.available_strategies())
-    panda = train_panda(ds, seed, args.train_seconds, args.rho, out)
-    log = panda.training_log_
-    for name, batch in (("panda", 400), ("panda_b50", 50)):
-        hist = fp.active.run(ds, strategy=panda, learner="logreg", budget=400,
-                             batch_size=batch, seed=seed, split="panda")
-        _record(hist, name, seed, out)
-        if name == "panda":
-            final = hist.final()
-            _append(out / "training.csv", pd.DataFrame([{
-                "seed": seed, "rho": args.rho, "seconds": log.seconds,
-                "episodes": log.episodes, "stopped": log.stopped,
-                "train_disparity": log.best["disparity"], "train_f1": log.best["f1"],
-                "train_random_disparity": log.random_baseline["disparity"],
-                "test_disparity": final["demographic_parity"], "test_f1": final["f1"],
-            }]))
+    for kind in args.constraints:
+        panda = train_panda(ds, seed, args, kind)
+        if args.train_only:
+            continue
+        suffix = "" if kind == "demographic_parity" else "_eb"
+        runs = (("panda", 400), ("panda_b50", 50)) if not suffix else (("panda_eb", 400),)
+        for name, batch in runs:
+            hist = fp.active.run(ds, strategy=panda, learner="logreg", budget=400,
+                                 batch_size=batch, seed=seed, split="panda")
+            _record(hist, name, seed, out)
+    if args.representation:
+        panda = train_panda(ds, seed, args, "repr")
+        if not args.train_only:
+            data = shared_representation(ds, train_panda(ds, seed, args, "encoder"))
+            hist = fp.active.run(data, strategy=panda, learner="logreg", budget=400,
+                                 batch_size=400, seed=seed, split="panda")
+            _record(hist, "panda@repr", seed, out)
+            for name in args.baselines:
+                if name in available:
+                    hist = fp.active.run(data, strategy=name, learner="logreg", budget=400,
+                                         batch_size=50, seed=seed, split="panda",
+                                         strategy_options=OPTIONS.get(name))
+                    _record(hist, f"{name}@repr", seed, out)
+    if args.train_only:
+        return
     for name in args.baselines:
         if name not in available:
             print(f"skip {name}: not registered")
@@ -100,17 +166,20 @@ def run_seed(ds: Any, seed: int, args: argparse.Namespace, out: Path) -> None:
         print(f"seed {seed} {name}: {time.perf_counter() - start:.0f}s", flush=True)
 
 
-def rho_sweep(ds: Any, rhos: list[float], seconds: float, out: Path) -> None:
-    """Training vs test disparity of policies trained for several rho (seed 0)."""
-    for rho in rhos:
-        panda = train_panda(ds, 0, seconds, rho, out)
+def rho_sweep(ds: Any, args: argparse.Namespace) -> None:
+    """Training vs test disparity of demographic-parity policies trained for several rho."""
+    for rho in args.rho_sweep:
+        run_args = argparse.Namespace(**{**vars(args), "rho": rho})
+        panda = train_panda(ds, 0, run_args, "demographic_parity")
+        if args.train_only:
+            continue
         hist = fp.active.run(ds, strategy=panda, learner="logreg", budget=400, batch_size=400,
                              seed=0, split="panda")
-        log = panda.training_log_
-        _append(out / "rho.csv", pd.DataFrame([{
-            "rho": rho, "train_disparity": log.best["disparity"],
+        log = panda.training_summary_
+        _append(args.out / "rho.csv", pd.DataFrame([{
+            "rho": rho, "train_disparity": log["best"]["disparity"],
             "test_disparity": hist.final()["demographic_parity"], "test_f1": hist.final()["f1"],
-            "episodes": log.episodes, "seconds": log.seconds,
+            "episodes": log["episodes"], "seconds": log["seconds"],
         }]))
 
 
@@ -199,14 +268,29 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/panda"))
     parser.add_argument("--figures", type=Path, default=Path("docs/figures"))
     parser.add_argument("--figures-only", action="store_true")
+    parser.add_argument("--constraints", nargs="*", default=list(CONSTRAINTS),
+                        choices=CONSTRAINTS, help="PANDA policies to train (one per constraint)")
+    parser.add_argument("--representation", action="store_true",
+                        help="also compare every method on PANDA's shared representation")
+    parser.add_argument("--policy-dir", type=Path,
+                        help="load policies saved there (e.g. trained elsewhere) before training")
+    parser.add_argument("--train-only", action="store_true",
+                        help="train and save the policies, run nothing else")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="where policies train (auto: CUDA when available)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.figures_only:
         ds = fp.datasets.load("adult", sensitive="sex")
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            run_seed(ds, seed, args, args.out)
+            run_seed(ds, seed, args)
         if args.rho_sweep:
-            rho_sweep(ds, args.rho_sweep, args.train_seconds, args.out)
+            rho_sweep(ds, args)
+    if args.train_only:
+        return
     print(summarise(args.out))
     figures(args.out, args.figures)
 

@@ -159,3 +159,30 @@ def test_fit_is_deterministic_under_a_seed() -> None:
     b = PandaStrategy(**FAST).fit(ds, np.random.default_rng(3))
     state = _state(_dataset(200, seed=7))
     np.testing.assert_array_equal(a.scores(state), b.scores(state))
+
+
+def test_with_config_shares_the_policy_and_refuses_shape_changes(trained: PandaStrategy) -> None:
+    twin = trained.with_config(budget=7)
+    assert twin.policy_ is trained.policy_ and twin.config.budget == 7
+    state = _state(_dataset(200, seed=1))
+    np.testing.assert_array_equal(twin.scores(state), trained.scores(state))
+    assert trained.with_config(attention_context="full").config.context_size is None
+    assert trained.config.attention_context == "episode"  # the original is unchanged
+    with pytest.raises(InvalidInputError, match="shape"):
+        trained.with_config(width=64)
+    with pytest.raises(InvalidInputError, match="unknown"):
+        trained.with_config(colour="red")
+
+
+def test_a_pool_larger_than_the_context_is_read_with_a_seeded_subsample(
+    trained: PandaStrategy,
+) -> None:
+    state = _state(_dataset(200, seed=1))  # 170 pool rows; the context is 30 rows
+    assert trained.config.context_size == 30
+    a = trained.scores(state, rng=np.random.default_rng(1))
+    b = trained.scores(state, rng=np.random.default_rng(1))
+    c = trained.scores(state, rng=np.random.default_rng(2))
+    full = trained.with_config(attention_context="full").scores(state)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert np.corrcoef(a, full)[0, 1] > 0.9

@@ -141,3 +141,51 @@ def test_policy_rejects_bad_shapes() -> None:
         PandaPolicy(5, n_features=6)
     with pytest.raises(InvalidInputError, match="temperature"):
         PandaPolicy(5, n_features=2, temperature=0.0)
+
+
+def test_attention_context_is_a_sorted_reproducible_subsample_or_none() -> None:
+    from fairpool.active.panda_policy import attention_context
+
+    assert attention_context(50, None, np.random.default_rng(0)) is None
+    assert attention_context(50, 50, np.random.default_rng(0)) is None
+    rows = attention_context(50, 20, np.random.default_rng(3))
+    again = attention_context(50, 20, np.random.default_rng(3))
+    assert rows is not None and torch.equal(rows, again)
+    assert rows.shape == (20,) and torch.unique(rows).numel() == 20
+    assert torch.all(rows[1:] > rows[:-1]) and int(rows.min()) >= 0 and int(rows.max()) < 50
+    with pytest.raises(InvalidInputError, match="attention context size"):
+        attention_context(50, 0, np.random.default_rng(0))
+
+
+def test_attention_with_a_context_matches_softmax_over_those_rows_by_hand() -> None:
+    # Reference: every query attends, with scipy's softmax, to the context rows only.
+    torch.manual_seed(0)
+    block = SetAttentionBlock(8, 2).double().eval()
+    x = torch.randn(30, 8, dtype=torch.float64)
+    context = torch.tensor([1, 4, 9, 16, 25])
+    with torch.no_grad():
+        out = block(x, context).numpy()
+        q, k, v = block.qkv(block.norm_attention(x)).split(8, dim=1)
+        heads = []
+        for h in range(2):
+            cols = slice(4 * h, 4 * h + 4)
+            scores = q[:, cols].numpy() @ k[context, cols].numpy().T / np.sqrt(4)
+            heads.append(softmax(scores, axis=1) @ v[context, cols].numpy())
+        y = x + block.out(torch.as_tensor(np.hstack(heads)))
+        expected = (y + block.ff(block.norm_ff(y))).numpy()
+    np.testing.assert_allclose(out, expected, atol=1e-10)
+    # the whole pool as context is full attention
+    with torch.no_grad():
+        torch.testing.assert_close(block(x, torch.arange(30)), block(x))
+
+
+def test_policy_with_a_large_context_approximates_full_attention() -> None:
+    torch.manual_seed(1)
+    policy = PandaPolicy(12, n_features=8, width=16, n_layers=1, n_heads=2).eval()
+    features = torch.randn(3000, 12)
+    from fairpool.active.panda_policy import attention_context
+
+    with torch.no_grad():
+        full = policy(features).numpy()
+        approx = policy(features, attention_context(3000, 1000, np.random.default_rng(0))).numpy()
+    assert np.corrcoef(full, approx)[0, 1] > 0.99

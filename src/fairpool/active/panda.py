@@ -11,6 +11,7 @@ batch from the real pool with one forward pass of the policy
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import time
@@ -21,7 +22,12 @@ import numpy as np
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from fairpool.active.panda_policy import PandaPolicy, policy_features, policy_input_width
+from fairpool.active.panda_policy import (
+    PandaPolicy,
+    attention_context,
+    policy_features,
+    policy_input_width,
+)
 from fairpool.active.panda_training import (
     PandaConfig,
     TrainingLog,
@@ -161,19 +167,56 @@ class PandaStrategy(Strategy):
         self._feature_mean, self._feature_scale = scaler.mean_, scaler.scale_
         return self
 
+    def with_config(self, **changes: Any) -> PandaStrategy:
+        """A copy that shares the trained policy but selects under changed options.
+
+        Only options that do not change the policy's shape may change (for example
+        ``attention_context``, ``device`` or ``budget``); the copy's
+        ``training_log_`` and summary are the original's.
+
+        Parameters
+        ----------
+        **changes
+            :class:`~fairpool.active.panda_training.PandaConfig` fields.
+
+        Returns
+        -------
+        PandaStrategy
+        """
+        fixed = {"width", "n_layers", "n_heads"} & set(changes)
+        if fixed:
+            raise InvalidInputError(
+                f"{sorted(fixed)} define the policy's shape; train a new policy to change them"
+            )
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(PandaConfig)})
+        if unknown:
+            raise InvalidInputError(f"unknown PANDA options: {unknown}")
+        twin = copy.copy(self)
+        twin.config = dataclasses.replace(self.config, **changes)
+        twin._device = select_device(twin.config.device)
+        if self.policy_ is not None and twin._device != self._device:
+            # Module.to moves in place: copy first so the original stays where it is.
+            twin.policy_ = copy.deepcopy(self.policy_).to(twin._device)
+        twin.last_info = {}
+        return twin
+
     def _require_policy(self) -> PandaPolicy:
         if self.policy_ is None:
             raise InvalidInputError("PANDA has no trained policy: call fit(...) or load(...) first")
         return self.policy_
 
     # -- selection ---------------------------------------------------------
-    def scores(self, state: QueryState) -> np.ndarray:
+    def scores(
+        self, state: QueryState, *, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         """The policy's selection logit for every pool row (one forward pass).
 
         The pool is standardised with the labelled set's statistics (idempotent when
         the loop has already done so), h0 is a logistic regression on the labelled
         set as in meta-training, and the policy reads features, group and h0's
-        probability and entropy of every row.
+        probability and entropy of every row. A pool larger than
+        ``config.context_size`` is read with a random attention context of that many
+        rows drawn from ``rng`` (``default_rng(0)`` when None).
         """
         policy = self._require_policy()
         labelled, pool = state.labelled, state.pool
@@ -200,8 +243,12 @@ class PandaStrategy(Strategy):
             torch.as_tensor(proba, dtype=torch.float32, device=self._device),
             n_groups=self._n_groups,
         )
+        context = attention_context(
+            len(pool), self.config.context_size,
+            rng if rng is not None else np.random.default_rng(0), device=self._device,
+        )
         with torch.no_grad():
-            return policy(features).double().cpu().numpy()
+            return policy(features, context).double().cpu().numpy()
 
     def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:
         """The ``k`` pool rows with the largest policy logits (Gumbel-perturbed if stochastic)."""
@@ -209,7 +256,7 @@ class PandaStrategy(Strategy):
         if state.n_groups < 2:
             raise SingleGroupError("PANDA needs at least two groups in the data")
         start = time.perf_counter()
-        logits = self.scores(state)
+        logits = self.scores(state, rng=rng)
         seconds = time.perf_counter() - start
         if self.stochastic:
             logits = logits + rng.gumbel(size=logits.shape[0])

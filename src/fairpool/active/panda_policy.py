@@ -13,6 +13,14 @@ Attention is computed with :func:`torch.nn.functional.scaled_dot_product_attenti
 on 4-D ``(1, heads, n, head_dim)`` tensors, which lets torch use its fused
 (flash) kernel on CPU and CUDA: the ``n x n`` score matrix is never materialised,
 so a whole Adult pool (about 12k rows) fits in one forward pass.
+
+Attention over ``n`` rows still costs ``O(n^2)`` time. Every row's attention output
+is a softmax-weighted *mean* over the pool, so it can be estimated from a uniform
+random subsample of ``m`` rows used as keys and values (every row still gets its
+own query and its own logit): the estimate is the self-normalised importance-sampling
+estimate of that mean, consistent as ``m`` grows, and it costs ``O(n m)``.
+:func:`attention_context` draws the subsample; with ``m`` equal to the training
+episodes' pool size the policy sees at test time the context size it was trained on.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from fairpool.errors import BudgetError, InvalidInputError
 
 __all__ = [
     "PandaPolicy",
+    "attention_context",
     "RowEncoder",
     "SetAttentionBlock",
     "policy_features",
@@ -131,13 +140,19 @@ class SetAttentionBlock(nn.Module):
         hidden = ff_multiplier * width
         self.ff = nn.Sequential(nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, width))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Update every row of ``x`` (shape (n, width)) by attending to all rows."""
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        """Update every row of ``x`` (shape (n, width)) by attending to the pool.
+
+        ``context`` (row indices, see :func:`attention_context`) restricts the keys
+        and values to those rows; None attends to all rows.
+        """
         n, width = x.shape
         head_dim = width // self.n_heads
         qkv = self.qkv(self.norm_attention(x)).view(n, 3, self.n_heads, head_dim)
         # (3, 1, heads, n, head_dim), contiguous: the 4-D layout selects the fused kernel.
         q, k, v = qkv.permute(1, 2, 0, 3).unsqueeze(1).contiguous()
+        if context is not None:
+            k, v = k[:, :, context], v[:, :, context]
         attended = F.scaled_dot_product_attention(q, k, v)
         x = x + self.out(attended.squeeze(0).transpose(0, 1).reshape(n, width))
         return x + self.ff(self.norm_ff(x))
@@ -213,13 +228,44 @@ class PandaPolicy(nn.Module):
         span = self.max_temperature - self.min_temperature
         return self.min_temperature + span * torch.sigmoid(self.raw_temperature)
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Selection logits, shape (n,), for the pool rows ``features`` of shape (n, n_inputs)."""
+    def forward(self, features: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        """Selection logits, shape (n,), for the pool rows ``features`` of shape (n, n_inputs).
+
+        ``context``: indices of the rows every block attends to (keys and values),
+        from :func:`attention_context`; None (default) attends to the whole pool.
+        """
         representation = self.encoder(features[:, : self.n_features])
         h = self.mix(torch.cat([representation, features[:, self.n_features :]], dim=1))
         for block in self.blocks:
-            h = block(h)
+            h = block(h, context)
         return self.head(self.norm(h)).squeeze(-1)
+
+
+def attention_context(
+    n: int, size: int | None, rng: np.random.Generator, *, device: torch.device | str = "cpu"
+) -> torch.Tensor | None:
+    """Indices of ``size`` pool rows drawn uniformly without replacement, as attention context.
+
+    Parameters
+    ----------
+    n : int
+        Pool size.
+    size : int or None
+        Context size ``m``; None, or ``m >= n``, means full attention.
+    rng : numpy.random.Generator
+        Source of the draw (the selection's generator, so a seeded run is reproducible).
+    device : torch.device or str, default="cpu"
+
+    Returns
+    -------
+    Tensor of int64 indices, sorted, or None for full attention.
+    """
+    if size is None or size >= n:
+        return None
+    if isinstance(size, bool) or int(size) != size or size < 1:
+        raise InvalidInputError(f"attention context size must be a positive integer, got {size!r}")
+    rows = np.sort(rng.choice(n, int(size), replace=False))
+    return torch.as_tensor(rows, dtype=torch.long, device=device)
 
 
 def sample_gumbel(

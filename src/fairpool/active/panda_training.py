@@ -38,7 +38,9 @@ from sklearn.preprocessing import StandardScaler
 
 from fairpool.active.panda_policy import (
     PandaPolicy,
+    attention_context,
     gumbel_top_b,
+    hard_top_b,
     policy_features,
     policy_input_width,
     sample_gumbel,
@@ -90,6 +92,14 @@ class PandaConfig:
         Transformer size (the paper searched widths 16/32/64 and 1/3/5 layers).
     temperature : float, default=1.0
         Initial temperature of the relaxed Gumbel-top-B (then learned).
+    selection_gradient : {"straight_through", "relaxed"}, default="straight_through"
+        How ACTIVELEARNSIM uses the relaxed Gumbel-top-B. ``"relaxed"``: the simulated
+        classifier trains on the soft weights. ``"straight_through"``: it trains on
+        the hard top-B of the same perturbed logits, and the gradient is the relaxed
+        weights' (Jang et al.'s straight-through estimator). With soft weights a
+        learned temperature drifts up: spreading weight over the whole simulated pool
+        teaches the classifier more than any hard batch can, a gain the real loop
+        never sees (docs/panda.md).
     initial_size : int, default=100
         ``|D0|`` of each simulated meta-task (match the real D0).
     episode_pool_size : int, default=2000
@@ -103,6 +113,12 @@ class PandaConfig:
         batch weighs as much as ``B`` rows against D0), and the evaluation tasks
         use pools of ``pool_size`` rows with the hard top-``budget``: the
         deployment regime. None: episodes select ``budget`` rows of their pool.
+    attention_context : int or {"episode", "full"}, default="episode"
+        Keys and values of the attention blocks when the policy reads a pool larger
+        than this: a uniform random subsample of that many rows (every row keeps its
+        query and its logit; see :func:`~fairpool.active.panda_policy.attention_context`).
+        ``"episode"``: ``episode_pool_size``, the context size training saw;
+        ``"full"``: exact attention over the whole pool (``O(n^2)``).
     validation_size : int, default=2000
         Rows of each meta-task's validation set.
     inner_steps : int, default=30
@@ -119,11 +135,18 @@ class PandaConfig:
         differentiable disparity is computed from (0 would be the hard predictions).
     outer_lr : float, default=3e-3
         Adam step size of the forward (loss) step.
+    tasks_per_step : int, default=1
+        Meta-tasks per outer iteration: both half-steps average over them (a
+        mini-batch of simulated active-learning problems, lower-variance gradients).
     prox_steps : int, default=3
         Gradient steps of the approximate proximal (constraint) step.
     prox_weight : float, default=2.0
         ``gamma``, the weight of the constraint in the proximal step
         ``argmin gamma * c(theta) + ||theta - theta_hat||^2 / 2``.
+    prox_clip : float, default=5.0
+        Largest Euclidean length of ``gamma * grad c`` in one proximal step (the
+        relaxation's gradients grow like ``1 / temperature``; unbounded steps diverge
+        once the learned temperature is small).
     prox_metric : {"euclidean", "adam"}, default="euclidean"
         The norm of the proximal term: plain Euclidean, or Adam's diagonal metric
         ``sqrt(v_hat) + eps`` (variable-metric splitting; then ``gamma`` is
@@ -153,9 +176,11 @@ class PandaConfig:
     n_layers: int = 1
     n_heads: int = 4
     temperature: float = 1.0
+    selection_gradient: Literal["relaxed", "straight_through"] = "straight_through"
     initial_size: int = 100
     episode_pool_size: int = 2000
     pool_size: int | None = None
+    attention_context: int | Literal["episode", "full"] = "episode"
     validation_size: int = 2000
     inner_steps: int = 30
     inner_lr: float = 1.0
@@ -163,8 +188,10 @@ class PandaConfig:
     C: float = 1.0
     sharpness: float = 0.1
     outer_lr: float = 3e-3
+    tasks_per_step: int = 1
     prox_steps: int = 3
     prox_weight: float = 2.0
+    prox_clip: float = 5.0
     prox_metric: Literal["euclidean", "adam"] = "euclidean"
     max_episodes: int = 600
     eval_every: int = 25
@@ -184,7 +211,7 @@ class PandaConfig:
             raise InvalidInputError(f"rho must be a positive number, got {self.rho!r}")
         for name in ("budget", "initial_size", "episode_pool_size", "validation_size",
                      "width", "n_heads", "max_episodes", "eval_every", "n_eval_tasks",
-                     "patience"):
+                     "patience", "tasks_per_step"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidInputError(f"{name} must be a positive integer, got {value!r}")
@@ -192,7 +219,7 @@ class PandaConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInputError(f"{name} must be a non-negative integer, got {value!r}")
-        for name in ("inner_lr", "C", "sharpness", "outer_lr", "max_seconds"):
+        for name in ("inner_lr", "C", "sharpness", "outer_lr", "max_seconds", "prox_clip"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise InvalidInputError(f"{name} must be a positive number, got {value!r}")
@@ -200,12 +227,25 @@ class PandaConfig:
             raise InvalidInputError(
                 f"inner_momentum must lie in [0, 1), got {self.inner_momentum!r}"
             )
+        if self.selection_gradient not in ("relaxed", "straight_through"):
+            raise InvalidInputError(
+                "selection_gradient must be 'relaxed' or 'straight_through', "
+                f"got {self.selection_gradient!r}"
+            )
         if self.prox_metric not in ("euclidean", "adam"):
             raise InvalidInputError(
                 f"prox_metric must be 'euclidean' or 'adam', got {self.prox_metric!r}"
             )
         if self.prox_weight < 0 or self.violation_penalty < 0:
             raise InvalidInputError("prox_weight and violation_penalty must be >= 0")
+        context = self.attention_context
+        if context not in ("episode", "full") and (
+            isinstance(context, bool) or not isinstance(context, int) or context < 1
+        ):
+            raise InvalidInputError(
+                "attention_context must be a positive integer, 'episode' or 'full', "
+                f"got {context!r}"
+            )
         if self.pool_size is not None:
             if isinstance(self.pool_size, bool) or not isinstance(self.pool_size, int):
                 raise InvalidInputError(f"pool_size must be an integer, got {self.pool_size!r}")
@@ -231,6 +271,15 @@ class PandaConfig:
     def episode_weight(self) -> float:
         """Weight of each selected row in the simulated classifier: ``budget / episode_budget``."""
         return self.budget / self.episode_budget
+
+    @property
+    def context_size(self) -> int | None:
+        """Rows attended to when reading a larger pool (None: the whole pool)."""
+        if self.attention_context == "full":
+            return None
+        if self.attention_context == "episode":
+            return self.episode_pool_size
+        return int(self.attention_context)
 
     @property
     def evaluation_pool_size(self) -> int:
@@ -534,6 +583,10 @@ def active_learn_sim(
     """
     logits = policy(task.features)
     weights = gumbel_top_b(logits, config.episode_budget, policy.temperature, noise=noise)
+    if config.selection_gradient == "straight_through":
+        # The classifier trains on exactly the hard batch; gradients are the relaxation's.
+        hard = hard_top_b((logits + noise).detach(), config.episode_budget)
+        weights = hard + (weights - weights.detach())
     X = torch.cat([task.X0, task.Xp])
     y = torch.cat([task.y0, task.yp])
     v = torch.cat([torch.ones_like(task.y0), weights * config.episode_weight])
@@ -569,12 +622,29 @@ def adam_metric(optimizer: torch.optim.Adam, params: Sequence[torch.Tensor]) -> 
     return metric
 
 
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _mean_constraint(
+    policy: PandaPolicy, tasks: Sequence[MetaTask], noises: Sequence[torch.Tensor],
+    config: PandaConfig,
+) -> torch.Tensor:
+    """Mean over ``tasks`` of :func:`smoothed_constraint` of ACTIVELEARNSIM's disparity."""
+    values = [
+        smoothed_constraint(active_learn_sim(policy, task, config, noise=noise).disparity,
+                            config.rho)
+        for task, noise in zip(tasks, noises, strict=True)
+    ]
+    return torch.stack(values).mean()
+
+
 def proximal_step(
     policy: PandaPolicy,
-    task: MetaTask,
+    task: MetaTask | Sequence[MetaTask],
     config: PandaConfig,
     *,
-    noise: torch.Tensor,
+    noise: torch.Tensor | Sequence[torch.Tensor],
     gamma: float,
     metric: Sequence[torch.Tensor] | None = None,
 ) -> float:
@@ -583,7 +653,8 @@ def proximal_step(
     Takes ``config.prox_steps`` preconditioned gradient steps on
     ``gamma * c(theta) + ||theta - theta_hat||_D^2 / 2``, where ``c`` is
     :func:`smoothed_constraint` of ACTIVELEARNSIM's disparity on ``task`` with the
-    fixed Gumbel ``noise`` and ``D = diag(metric)``: each step is
+    fixed Gumbel ``noise`` (averaged over the tasks when ``task`` is a list, with one
+    noise vector each) and ``D = diag(metric)``: each step is
     ``theta -= 0.5 * (gamma * grad c / D + (theta - theta_hat))``. It stops at once
     when ``c = 0`` at ``theta_hat`` (the constraint holds; the proximal point is
     ``theta_hat`` itself).
@@ -593,58 +664,68 @@ def proximal_step(
     float
         The constraint value ``c`` at the last point evaluated.
     """
+    tasks, noises = _as_list(task), _as_list(noise)
     params = _trainable(policy)
     anchor = [p.detach().clone() for p in params]
     if metric is None:
         metric = [torch.ones_like(p) for p in params]
     value = float("nan")
     for step in range(config.prox_steps):
-        outcome = active_learn_sim(policy, task, config, noise=noise)
-        c = smoothed_constraint(outcome.disparity, config.rho)
+        c = _mean_constraint(policy, tasks, noises, config)
         value = c.item()
         if value == 0.0 and step == 0:
             break
         grads = torch.autograd.grad(c, params, allow_unused=True)
+        scaled = [gamma * g / d if g is not None else torch.zeros_like(a)
+                  for g, a, d in zip(grads, anchor, metric, strict=True)]
+        norm = torch.sqrt(sum((g * g).sum() for g in scaled))
+        if not torch.isfinite(norm):
+            break  # a degenerate simulation: keep the current point
+        # The relaxation's gradients grow like 1 / temperature: bound the step's length.
+        shrink = min(1.0, config.prox_clip / max(float(norm), 1e-12))
         with torch.no_grad():
-            for p, g, a, d in zip(params, grads, anchor, metric, strict=True):
-                direction = p - a
-                if g is not None:
-                    direction = direction + gamma * g / d
-                p -= 0.5 * direction
+            for p, g, a in zip(params, scaled, anchor, strict=True):
+                p -= 0.5 * ((p - a) + shrink * g)
     return value
 
 
 def forward_backward_step(
     policy: PandaPolicy,
     optimizer: torch.optim.Adam,
-    task: MetaTask,
+    task: MetaTask | Sequence[MetaTask],
     config: PandaConfig,
     *,
     generator: torch.Generator,
 ) -> dict[str, float]:
-    """One outer iteration of forward-backward splitting on one meta-task.
+    """One outer iteration of forward-backward splitting on one meta-task (or a mini-batch).
 
-    1. Forward step: an Adam step on the validation loss ``L_V`` of ACTIVELEARNSIM.
+    1. Forward step: an Adam step on the validation loss ``L_V`` of ACTIVELEARNSIM
+       (averaged over the tasks when ``task`` is a list).
     2. Backward step: :func:`proximal_step` on the constraint with
        ``gamma = prox_weight`` in the Euclidean metric (or, with
        ``prox_metric="adam"``, ``outer_lr * prox_weight`` in Adam's metric); the same
-       Gumbel noise is used throughout, so both half-steps see the same batch.
+       Gumbel noise is used throughout, so both half-steps see the same batches.
 
     Returns
     -------
-    dict with the loss and disparity before the step and the constraint after it.
+    dict with the mean loss and disparity before the step and the constraint after it.
     """
-    noise = sample_gumbel((task.features.shape[0],), generator=generator,
-                          device=task.features.device)
+    tasks = _as_list(task)
+    noises = [sample_gumbel((t.features.shape[0],), generator=generator,
+                            device=t.features.device) for t in tasks]
     optimizer.zero_grad(set_to_none=True)
-    outcome = active_learn_sim(policy, task, config, noise=noise)
-    outcome.loss.backward()
-    optimizer.step()
-    record = {"loss": outcome.loss.item(), "disparity": outcome.disparity.item(),
+    outcomes = [active_learn_sim(policy, t, config, noise=n)
+                for t, n in zip(tasks, noises, strict=True)]
+    torch.stack([o.loss for o in outcomes]).mean().backward()
+    params = _trainable(policy)
+    if all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params):
+        optimizer.step()  # a non-finite gradient (degenerate simulation) skips the step
+    record = {"loss": float(np.mean([o.loss.item() for o in outcomes])),
+              "disparity": float(np.mean([o.disparity.item() for o in outcomes])),
               "temperature": policy.temperature.item()}
     if config.prox_steps and config.prox_weight:
         record["constraint_after"] = proximal_step(
-            policy, task, config, noise=noise,
+            policy, tasks, config, noise=noises,
             gamma=config.prox_weight * (config.outer_lr if config.prox_metric == "adam" else 1.0),
             metric=adam_metric(optimizer, _trainable(policy)) if config.prox_metric == "adam"
             else None,
@@ -701,9 +782,13 @@ def _evaluate_policy(
     """Mean :func:`evaluate_selection` of the policy's batches: Gumbel-top-B samples drawn
     from ``rng`` (the policy as trained), or the top-B logits when ``rng`` is None."""
     results = []
+    context_rng = np.random.default_rng(0x0C7)  # the same contexts at every evaluation
     with torch.no_grad():
         for task in tasks:
-            logits = policy(task.features).double().cpu().numpy()
+            n = task.features.shape[0]
+            context = attention_context(n, config.context_size, context_rng,
+                                        device=task.features.device)
+            logits = policy(task.features, context).double().cpu().numpy()
             if rng is not None:
                 logits = logits + rng.gumbel(size=logits.shape[0])
             chosen = np.argsort(-logits, kind="stable")[: config.budget]
@@ -885,10 +970,13 @@ def meta_train(
     since_best = 0
     log.stopped = "max_episodes"
     for episode in range(1, config.max_episodes + 1):
-        task = sample_meta_task(X, y, groups, n_groups=n_groups, config=config, rng=rng,
-                                device=device)
+        tasks = [
+            sample_meta_task(X, y, groups, n_groups=n_groups, config=config, rng=rng,
+                             device=device)
+            for _ in range(config.tasks_per_step)
+        ]
         policy.train()
-        log.history.append(forward_backward_step(policy, optimizer, task, config,
+        log.history.append(forward_backward_step(policy, optimizer, tasks, config,
                                                  generator=generator))
         log.episodes = episode
         if episode % config.eval_every == 0 or episode == config.max_episodes:
