@@ -183,9 +183,7 @@ def rho_sweep(ds: Any, args: argparse.Namespace) -> None:
         }]))
 
 
-def summarise(out: Path) -> str:
-    """Mean ± sd over seeds at B = 400, as a markdown table."""
-    final = pd.read_csv(out / "final.csv")
+def _table(final: pd.DataFrame) -> list[str]:
     rows = ["| strategy | seeds | F1 | demographic parity | error-rate balance |",
             "|---|---|---|---|---|"]
     stats = final.groupby("strategy")[list(METRICS)].agg(["mean", "std"])
@@ -194,7 +192,24 @@ def summarise(out: Path) -> str:
         cells = [f"{stats.loc[name, (m, 'mean')]:.3f} ± {stats.loc[name, (m, 'std')]:.3f}"
                  for m in METRICS]
         rows.append(f"| {name} | {counts[name]} | " + " | ".join(cells) + " |")
-    text = "\n".join(rows)
+    return rows
+
+
+def summarise(out: Path) -> str:
+    """Mean ± sd over seeds at B = 400 (raw features, then the shared representation)."""
+    final = pd.read_csv(out / "final.csv")
+    shared = final["strategy"].str.endswith("@repr")
+    text = "\n".join(_table(final[~shared]))
+    if shared.any():
+        text += "\n\nOn PANDA's shared representation:\n\n" + "\n".join(_table(final[shared]))
+    if (out / "training.csv").exists():
+        training = pd.read_csv(out / "training.csv")
+        lines = ["| " + " | ".join(training.columns) + " |",
+                 "|" + "---|" * len(training.columns)]
+        lines += ["| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
+                                    for v in row) + " |"
+                  for row in training.itertuples(index=False)]
+        text += "\n\nMeta-training:\n\n" + "\n".join(lines)
     (out / "summary.md").write_text(text + "\n")
     return text
 
@@ -208,6 +223,7 @@ def figures(out: Path, figures_dir: Path) -> None:
 
     figures_dir.mkdir(parents=True, exist_ok=True)
     final = pd.read_csv(out / "final.csv")
+    final = final[~final["strategy"].str.endswith("@repr")]
     means = final.groupby("strategy")[list(METRICS)].mean()
     sds = final.groupby("strategy")[list(METRICS)].std()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
@@ -227,7 +243,8 @@ def figures(out: Path, figures_dir: Path) -> None:
     plt.close(fig)
 
     curves = pd.read_csv(out / "curves.csv")
-    curves = curves[curves["strategy"] != "panda"]
+    curves = curves[~curves["strategy"].isin(["panda", "panda_eb"])
+                    & ~curves["strategy"].str.endswith("@repr")]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for ax, metric in zip(axes, ("f1", "demographic_parity"), strict=True):
         for name, part in curves.groupby("strategy"):
