@@ -32,9 +32,11 @@ bench: $(BIN)/fairpool
 	$(BIN)/python benchmarks/metrics.py
 	$(BIN)/python benchmarks/selection_scale.py
 	$(BIN)/python benchmarks/fal_agreement.py
-	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/panda_training.py
+	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/panda_training.py --seconds 840
 	$(BIN)/python benchmarks/reproduce_panda_baselines.py
-	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce_panda.py --seeds 5
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce_panda.py --seeds 5 --train-seconds 270 --threads 1
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce_panda.py --seeds 2 --representation --threads 1
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce_panda.py --seeds 0 --rho-sweep 0.04 0.1 0.2 --threads 1
 	$(BIN)/python benchmarks/reproduce_falcon.py
 	$(BIN)/python benchmarks/reproduce_facagen.py
 

@@ -10,7 +10,7 @@ written incrementally, so an interrupted run keeps what it finished.
 Usage (slow: minutes per seed; ``OMP_NUM_THREADS=1`` is recommended)::
 
     .venv/bin/python benchmarks/reproduce_panda.py --seeds 5 --train-seconds 840
-    .venv/bin/python benchmarks/reproduce_panda.py --seeds 2 --representation
+    .venv/bin/python benchmarks/reproduce_panda.py --seeds 2 --representation  # instead of raw
     .venv/bin/python benchmarks/reproduce_panda.py --seeds 0 --rho-sweep 0.1 0.2
     .venv/bin/python benchmarks/reproduce_panda.py --figures-only   # redraw from CSVs
 
@@ -127,9 +127,26 @@ def train_panda(ds: Any, seed: int, args: argparse.Namespace, kind: str) -> Pand
 
 
 def run_seed(ds: Any, seed: int, args: argparse.Namespace) -> None:
-    """PANDA (trained or loaded for this seed) and every baseline on the split of ``seed``."""
+    """PANDA (trained or loaded for this seed) and every baseline on the split of ``seed``.
+
+    With ``--representation`` the comparison runs on the shared representation
+    instead of the raw features (rows named ``<strategy>@repr``).
+    """
     out = args.out
     available = set(fp.active.available_strategies())
+    if args.representation:
+        panda = train_panda(ds, seed, args, "repr")
+        if args.train_only:
+            return
+        data = shared_representation(ds, train_panda(ds, seed, args, "encoder"))
+        runs: list[tuple[str, Any, Any]] = [("panda", panda, None)]
+        runs += [(name, name, OPTIONS.get(name)) for name in args.baselines if name in available]
+        for name, strategy, options in runs:
+            hist = fp.active.run(data, strategy=strategy, learner="logreg", budget=400,
+                                 batch_size=400 if name == "panda" else 50, seed=seed,
+                                 split="panda", strategy_options=options)
+            _record(hist, f"{name}@repr", seed, out)
+        return
     for kind in args.constraints:
         panda = train_panda(ds, seed, args, kind)
         if args.train_only:
@@ -140,19 +157,6 @@ def run_seed(ds: Any, seed: int, args: argparse.Namespace) -> None:
             hist = fp.active.run(ds, strategy=panda, learner="logreg", budget=400,
                                  batch_size=batch, seed=seed, split="panda")
             _record(hist, name, seed, out)
-    if args.representation:
-        panda = train_panda(ds, seed, args, "repr")
-        if not args.train_only:
-            data = shared_representation(ds, train_panda(ds, seed, args, "encoder"))
-            hist = fp.active.run(data, strategy=panda, learner="logreg", budget=400,
-                                 batch_size=400, seed=seed, split="panda")
-            _record(hist, "panda@repr", seed, out)
-            for name in args.baselines:
-                if name in available:
-                    hist = fp.active.run(data, strategy=name, learner="logreg", budget=400,
-                                         batch_size=50, seed=seed, split="panda",
-                                         strategy_options=OPTIONS.get(name))
-                    _record(hist, f"{name}@repr", seed, out)
     if args.train_only:
         return
     for name in args.baselines:
@@ -226,13 +230,17 @@ def figures(out: Path, figures_dir: Path) -> None:
     final = final[~final["strategy"].str.endswith("@repr")]
     means = final.groupby("strategy")[list(METRICS)].mean()
     sds = final.groupby("strategy")[list(METRICS)].std()
+    # One colour and marker per strategy (more strategies than the default colour cycle).
+    colours = plt.get_cmap("tab20").colors
+    style = {name: (colours[k % 20], "osD^v<>ph*"[k % 10])
+             for k, name in enumerate(sorted(set(final["strategy"])))}
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for ax, metric, label in zip(axes, METRICS[1:], ("demographic parity", "error-rate balance"),
                                  strict=True):
         for name in means.index:
             ax.errorbar(means.loc[name, metric], means.loc[name, "f1"],
-                        xerr=sds.loc[name, metric], yerr=sds.loc[name, "f1"], fmt="o",
-                        label=name, capsize=2)
+                        xerr=sds.loc[name, metric], yerr=sds.loc[name, "f1"],
+                        fmt=style[name][1], color=style[name][0], label=name, capsize=2)
         ax.axvline(0.04, color="grey", ls=":", lw=1)
         ax.set_xlabel(f"{label} (test)")
         ax.set_ylabel("F1 (test)")
@@ -249,7 +257,8 @@ def figures(out: Path, figures_dir: Path) -> None:
     for ax, metric in zip(axes, ("f1", "demographic_parity"), strict=True):
         for name, part in curves.groupby("strategy"):
             m = part.groupby("n_labelled")[metric].mean()
-            ax.plot(m.index, m.values, marker=".", label=name)
+            ax.plot(m.index, m.values, marker=style[name][1], markersize=3,
+                    color=style[name][0], label=name)
         ax.set_xlabel("labelled examples (D0 = 100)")
         ax.set_ylabel(f"{metric} (test)")
     axes[1].axhline(0.04, color="grey", ls=":", lw=1)
@@ -288,7 +297,7 @@ def main() -> None:
     parser.add_argument("--constraints", nargs="*", default=list(CONSTRAINTS),
                         choices=CONSTRAINTS, help="PANDA policies to train (one per constraint)")
     parser.add_argument("--representation", action="store_true",
-                        help="also compare every method on PANDA's shared representation")
+                        help="compare every method on PANDA's shared representation instead")
     parser.add_argument("--policy-dir", type=Path,
                         help="load policies saved there (e.g. trained elsewhere) before training")
     parser.add_argument("--train-only", action="store_true",
@@ -306,7 +315,7 @@ def main() -> None:
             run_seed(ds, seed, args)
         if args.rho_sweep:
             rho_sweep(ds, args)
-    if args.train_only:
+    if args.train_only or not (args.out / "final.csv").exists():
         return
     print(summarise(args.out))
     figures(args.out, args.figures)
