@@ -578,8 +578,10 @@ def active_learn_sim(
     SimOutcome
         ``loss``: mean validation log-loss of the simulated classifier; ``disparity``:
         :func:`soft_disparity` of its sharpened predictions ``sigmoid(logit / sharpness)``;
-        ``weights``: the relaxed ``episode_budget``-hot selection (before the
-        ``episode_weight`` scaling).
+        ``weights``: the ``episode_budget``-hot selection before the
+        ``episode_weight`` scaling: with ``selection_gradient="straight_through"``
+        the hard top-B in value with the relaxed weights' gradient, else the
+        relaxed weights themselves.
     """
     logits = policy(task.features)
     weights = gumbel_top_b(logits, config.episode_budget, policy.temperature, noise=noise)
