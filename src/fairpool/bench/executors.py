@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Literal, Protocol, TypeVar
@@ -138,17 +139,38 @@ class LocalExecutor:
         if self._pending:  # interrupted or failed: stop the workers now
             for future in self._pending:
                 future.cancel()
-            processes = list(getattr(pool, "_processes", {}).values())
+            # The pool's own dict of workers: shutdown() drops the attribute, but the
+            # manager thread keeps adding the workers it spawns to this same dict.
+            workers = getattr(pool, "_processes", None) or {}
+            processes = list(workers.values())
             for process in processes:
                 with contextlib.suppress(Exception):
                     process.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
+            # A worker still being spawned could not be terminated yet (terminate raised
+            # and was suppressed): look again. join() returns as soon as a worker's
+            # pipe closes, a few milliseconds before the kernel reaps it, so wait until
+            # it is reaped, and kill whatever outlives SIGTERM.
+            processes += [p for p in list(workers.values()) if p not in processes]
             for process in processes:
                 with contextlib.suppress(Exception):
-                    process.join(timeout=5)
+                    process.terminate()
+                    _wait_reaped(process, seconds=5.0) or process.kill()
+                    _wait_reaped(process, seconds=5.0)
             self._pending = set()
         else:
             pool.shutdown(wait=True)
+
+
+def _wait_reaped(process: Any, *, seconds: float) -> bool:
+    """Wait up to ``seconds`` for ``process`` to be reaped; True once it is."""
+    deadline = time.monotonic() + seconds
+    process.join(timeout=seconds)
+    while process.is_alive():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def _apply(fn: Callable[[T], R], item: T) -> R:
