@@ -38,6 +38,7 @@ import torch
 import fairpool as fp
 from fairpool.active.panda import PandaStrategy
 from fairpool.active.panda_policy import attention_context
+from fairpool.active.panda_training import policy_view
 
 try:  # run as a script from the repository root
     from reproduce_panda import panda_options, real_pool_size
@@ -61,22 +62,11 @@ def _best_time(fn: Any, repeats: int, sync: bool) -> float:
 
 
 def _pool_features(panda: PandaStrategy, ds: Any, parts: dict[str, np.ndarray]) -> torch.Tensor:
-    """The policy's input for the real pool, as ``select`` builds it (via ``scores``' path)."""
-    from sklearn.preprocessing import StandardScaler
-
-    from fairpool.active.panda_policy import policy_features
-    from fairpool.active.panda_training import fit_initial_classifier
-
+    """The policy's input for the real pool, as ``select`` builds it."""
     pool = np.setdiff1d(parts["pool"], parts["initial"])
-    scaler = StandardScaler().fit(ds.X[parts["initial"]])
-    X0, Xp = scaler.transform(ds.X[parts["initial"]]), scaler.transform(ds.X[pool])
-    w0, b0 = fit_initial_classifier(X0, ds.y[parts["initial"]], C=panda.config.C)
-    proba = 1.0 / (1.0 + np.exp(-(Xp @ w0 + b0)))
-    device = panda._device
-    return policy_features(torch.as_tensor(Xp, dtype=torch.float32, device=device),
-                           torch.as_tensor(ds.groups[pool], device=device),
-                           torch.as_tensor(proba, dtype=torch.float32, device=device),
-                           n_groups=len(ds.group_names))
+    initial = parts["initial"]
+    return policy_view(ds.X[initial], ds.y[initial], ds.X[pool], ds.groups[pool],
+                       n_groups=len(ds.group_names), C=panda.config.C, device=panda._device)
 
 
 def main() -> None:

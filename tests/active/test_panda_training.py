@@ -261,3 +261,19 @@ def test_forward_backward_step_on_several_tasks_averages_their_loss() -> None:
         losses.append(pt.active_learn_sim(fresh, task, config, noise=noise).loss.item())
     assert record["loss"] == pytest.approx(np.mean(losses), rel=1e-6)
     assert np.isfinite(record["constraint_after"])
+
+
+def test_policy_view_matches_a_scikit_learn_pipeline_by_hand() -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, g = _biased_data(200, 7)
+    view = pt.policy_view(X[:40], y[:40], X[40:], g[40:], n_groups=2, C=0.5)
+    reference = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=1000))
+    p = reference.fit(X[:40], y[:40]).predict_proba(X[40:])[:, 1]
+    Xs = reference[0].transform(X[40:])
+    np.testing.assert_allclose(view[:, :3].numpy(), np.clip(Xs, -5, 5), rtol=1e-6)
+    np.testing.assert_array_equal(view[:, 3:5].numpy(), np.eye(2)[g[40:]])
+    np.testing.assert_allclose(view[:, 5].numpy(), p, rtol=1e-5, atol=1e-6)
+    bits = -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
+    np.testing.assert_allclose(view[:, 6].numpy(), bits, rtol=1e-4, atol=1e-6)

@@ -25,14 +25,13 @@ from sklearn.preprocessing import StandardScaler
 from fairpool.active.panda_policy import (
     PandaPolicy,
     attention_context,
-    policy_features,
     policy_input_width,
 )
 from fairpool.active.panda_training import (
     PandaConfig,
     TrainingLog,
-    fit_initial_classifier,
     meta_train,
+    policy_view,
 )
 from fairpool.active.registry import register_strategy
 from fairpool.active.state import QueryState
@@ -232,17 +231,8 @@ class PandaStrategy(Strategy):
             )
         if len(labelled) == 0:
             raise InvalidInputError("PANDA needs a non-empty labelled set to fit h0")
-        scaler = StandardScaler().fit(labelled.X)
-        X0 = scaler.transform(labelled.X)
-        Xp = scaler.transform(pool.X)
-        w0, b0 = fit_initial_classifier(X0, labelled.y, C=self.config.C)
-        proba = 1.0 / (1.0 + np.exp(-(Xp @ w0 + b0)))
-        features = policy_features(
-            torch.as_tensor(Xp, dtype=torch.float32, device=self._device),
-            torch.as_tensor(pool.groups, dtype=torch.long, device=self._device),
-            torch.as_tensor(proba, dtype=torch.float32, device=self._device),
-            n_groups=self._n_groups,
-        )
+        features = policy_view(labelled.X, labelled.y, pool.X, pool.groups,
+                               n_groups=self._n_groups, C=self.config.C, device=self._device)
         context = attention_context(
             len(pool), self.config.context_size,
             rng if rng is not None else np.random.default_rng(0), device=self._device,

@@ -55,6 +55,7 @@ __all__ = [
     "TrainingLog",
     "sample_meta_task",
     "fit_initial_classifier",
+    "policy_view",
     "logistic_gradient",
     "unrolled_logistic_gd",
     "soft_disparity",
@@ -345,6 +346,51 @@ def fit_initial_classifier(X0: np.ndarray, y0: np.ndarray, *, C: float) -> tuple
     return model.coef_[0].astype(np.float64), float(model.intercept_[0])
 
 
+def policy_view(
+    X_labelled: np.ndarray,
+    y_labelled: np.ndarray,
+    X_pool: np.ndarray,
+    groups_pool: np.ndarray,
+    *,
+    n_groups: int,
+    C: float,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """The policy's input for a pool, as it sees it in training and at selection time.
+
+    Features are standardised with the labelled rows' statistics, h0 is
+    :func:`fit_initial_classifier` on the labelled rows, and
+    :func:`~fairpool.active.panda_policy.policy_features` adds the group one-hot and
+    h0's probability and entropy of every pool row.
+
+    Parameters
+    ----------
+    X_labelled, y_labelled : arrays of shape (n0, d) and (n0,)
+        The labelled rows (D0 in a meta-task), raw features.
+    X_pool : array of shape (n, d)
+        The pool's raw features.
+    groups_pool : array of int, shape (n,)
+    n_groups : int
+    C : float
+        Inverse L2 strength of h0.
+    device : torch.device or str, default="cpu"
+
+    Returns
+    -------
+    torch.Tensor of shape (n, d + n_groups + 2), float32, on ``device``
+    """
+    scaler = StandardScaler().fit(X_labelled)
+    w0, b0 = fit_initial_classifier(scaler.transform(X_labelled), y_labelled, C=C)
+    Xp = scaler.transform(X_pool)
+    proba = 1.0 / (1.0 + np.exp(-(Xp @ w0 + b0)))
+    return policy_features(
+        torch.as_tensor(Xp, dtype=torch.float32, device=device),
+        torch.as_tensor(np.asarray(groups_pool), dtype=torch.long, device=device),
+        torch.as_tensor(proba, dtype=torch.float32, device=device),
+        n_groups=n_groups,
+    )
+
+
 def _smoothness(X: np.ndarray, C: float) -> float:
     """Upper bound ``L`` of the logistic loss' Hessian on the rows ``X`` (mean loss + L2)."""
     Xa = np.hstack([X, np.ones((X.shape[0], 1))]).astype(np.float64)
@@ -399,11 +445,6 @@ def sample_meta_task(
     n_val = min(config.validation_size, rest - n_pool)
     pool = perm[n0 : n0 + n_pool]
     val = perm[n0 + n_pool : n0 + n_pool + n_val]
-    # The policy's view: D0-standardised features and h0 fitted there.
-    view = StandardScaler().fit(X[d0])
-    w_view, b_view = fit_initial_classifier(view.transform(X[d0]), y[d0], C=config.C)
-    view_pool = view.transform(X[pool])
-    proba = 1.0 / (1.0 + np.exp(-(view_pool @ w_view + b_view)))
     # The simulated classifier's space: standardised on D0 + pool; h0 refitted there.
     space = StandardScaler().fit(X[np.concatenate([d0, pool])])
     X0, Xp, Xv = (space.transform(X[idx]) for idx in (d0, pool, val))
@@ -417,7 +458,8 @@ def sample_meta_task(
     return MetaTask(
         X0=t(X0), y0=t(y[d0]), Xp=t(Xp), yp=t(y[pool]), gp=gp,
         Xv=t(Xv), yv=t(y[val]), gv=t(groups[val], torch.long),
-        features=policy_features(t(view_pool), gp, t(proba), n_groups=n_groups),
+        features=policy_view(X[d0], y[d0], X[pool], groups[pool], n_groups=n_groups,
+                             C=config.C, device=device),
         w0=t(w0), b0=t(b0), step_size=float(step), n_groups=n_groups,
     )
 
@@ -729,8 +771,7 @@ def forward_backward_step(
         record["constraint_after"] = proximal_step(
             policy, tasks, config, noise=noises,
             gamma=config.prox_weight * (config.outer_lr if config.prox_metric == "adam" else 1.0),
-            metric=adam_metric(optimizer, _trainable(policy)) if config.prox_metric == "adam"
-            else None,
+            metric=adam_metric(optimizer, params) if config.prox_metric == "adam" else None,
         )
     return record
 
