@@ -41,7 +41,13 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from fairpool.bench.cells import CellOutcome, CellResult, execute_cell
+from fairpool.bench.cells import (
+    CellOutcome,
+    CellResult,
+    execute_cell,
+    load_cell_dataset,
+    run_cell,
+)
 from fairpool.bench.executors import make_executor
 from fairpool.bench.grid import Cell
 from fairpool.bench.plots import figure_png
@@ -319,13 +325,6 @@ def build_cells(
     return sorted(cells, key=lambda c: -_COST.get(c.strategy, 1.0))
 
 
-@functools.lru_cache(maxsize=4)
-def _load(name: str, sensitive: str | None) -> Any:
-    from fairpool import datasets
-
-    return datasets.load(name) if sensitive is None else datasets.load(name, sensitive=sensitive)
-
-
 def run_panda_cell(cell: Cell) -> CellResult:
     """Run one cell with ``fairpool.active.run`` on PANDA's split, one BLAS thread.
 
@@ -341,28 +340,15 @@ def run_panda_cell(cell: Cell) -> CellResult:
     """
     from threadpoolctl import threadpool_limits
 
-    from fairpool import active
-
-    dataset = _load(cell.dataset, cell.dataset_options.get("sensitive"))
+    load_cell_dataset(cell)  # cached: loading is not part of the run's CPU time
     start = time.process_time()
     with threadpool_limits(limits=1):
-        history = active.run(
-            dataset,
-            strategy=cell.strategy,
-            learner=cell.learner,
-            budget=cell.budget,
-            batch_size=cell.batch_size,
-            seed=cell.seed,
-            split=cell.split,
-            metrics=list(METRICS),
-            strategy_options=dict(cell.strategy_params),
-            learner_options=dict(cell.learner_options),
-        )
+        result = run_cell(cell, metrics=METRICS)
     # CPU time of this process: on a shared machine it is the cost of the run, while
     # the wall time also counts the other jobs' share of the cores.
     cpu_seconds = time.process_time() - start
-    frame = history.frame.drop(columns=["picked"]).assign(cpu_seconds=cpu_seconds)
-    return CellResult(frame=frame, config=dict(history.config))
+    frame = result.frame.drop(columns=["picked"]).assign(cpu_seconds=cpu_seconds)
+    return CellResult(frame=frame, config=result.config)
 
 
 def _describe(cell: Cell) -> dict[str, Any]:

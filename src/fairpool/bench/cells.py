@@ -12,7 +12,7 @@ import importlib.metadata
 import platform
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "CellOutcome",
     "CellRunner",
     "run_cell",
+    "load_cell_dataset",
     "execute_cell",
     "subsample_dataset",
     "package_versions",
@@ -150,13 +151,32 @@ def _load_dataset(name: str, options_json: str) -> Any:
     return datasets.load(name, **json.loads(options_json))
 
 
-def run_cell(cell: Cell) -> CellResult:
+def load_cell_dataset(cell: Cell) -> Any:
+    """The cell's dataset: loaded once per process (cached), then subsampled if asked.
+
+    Parameters
+    ----------
+    cell : Cell
+
+    Returns
+    -------
+    Dataset
+    """
+    dataset = _load_dataset(cell.dataset, canonical_json(cell.dataset_options))
+    if cell.subsample is not None:
+        dataset = subsample_dataset(dataset, cell.subsample, seed=cell.seed)
+    return dataset
+
+
+def run_cell(cell: Cell, *, metrics: Sequence[str] | None = None) -> CellResult:
     """Run one cell with ``fairpool.active.run`` (the default cell runner).
 
     Parameters
     ----------
     cell : Cell
         The cell to run.
+    metrics : sequence of str, optional
+        Per-round metrics; None records ``fairpool.active.run``'s defaults.
 
     Returns
     -------
@@ -164,11 +184,8 @@ def run_cell(cell: Cell) -> CellResult:
     """
     from fairpool import active
 
-    dataset = _load_dataset(cell.dataset, canonical_json(cell.dataset_options))
-    if cell.subsample is not None:
-        dataset = subsample_dataset(dataset, cell.subsample, seed=cell.seed)
     history = active.run(
-        dataset,
+        load_cell_dataset(cell),
         strategy=cell.strategy,
         learner=cell.learner,
         budget=cell.budget,
@@ -179,6 +196,7 @@ def run_cell(cell: Cell) -> CellResult:
         initial=cell.initial,
         strategy_options=dict(cell.strategy_params),
         learner_options=dict(cell.learner_options),
+        metrics=None if metrics is None else list(metrics),
     )
     return CellResult(frame=history.frame.copy(), config=dict(history.config))
 
