@@ -34,6 +34,19 @@ __all__ = ["demographic_parity_batch", "equalized_odds_batch", "error_rate_balan
 _DENSE_ONEHOT_CELLS = 1 << 22
 
 
+def _check_labelled_predictions(
+    pred: Any, y_true: Any, groups: Any, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group codes, binary labels and the (m, n) predictions, checked against each other."""
+    codes = check_group_codes(groups, n_groups)
+    labels = as_binary(y_true, "y_true")
+    if labels.shape[0] != codes.shape[0]:
+        raise LengthMismatchError(
+            f"y_true has {labels.shape[0]} rows but groups has {codes.shape[0]}"
+        )
+    return codes, labels, _check_predictions(pred, codes.shape[0])
+
+
 def _check_predictions(pred: Any, n: int) -> np.ndarray:
     """``pred`` as a 2-D float array of shape (m, n) with values in [0, 1]."""
     arr = np.asarray(pred)
@@ -183,13 +196,7 @@ def equalized_odds_batch(
     """
     check_option(agg, "agg", _AGGREGATIONS)
     metric = "equalized_odds_batch"
-    codes = check_group_codes(groups, n_groups)
-    labels = as_binary(y_true, "y_true")
-    if labels.shape[0] != codes.shape[0]:
-        raise LengthMismatchError(
-            f"y_true has {labels.shape[0]} rows but groups has {codes.shape[0]}"
-        )
-    arr = _check_predictions(pred, codes.shape[0])
+    codes, labels, arr = _check_labelled_predictions(pred, y_true, groups, n_groups)
     n_groups = int(n_groups)
     counts = count_by_group(codes, n_groups, labels)  # (n_groups, 2): [negatives, positives]
     names = [str(g) for g in range(n_groups)]
@@ -243,13 +250,7 @@ def error_rate_balance_batch(pred: Any, y_true: Any, groups: Any, *, n_groups: i
     ...                          n_groups=2)
     array([0.5, 0. ])
     """
-    codes = check_group_codes(groups, n_groups)
-    labels = as_binary(y_true, "y_true")
-    if labels.shape[0] != codes.shape[0]:
-        raise LengthMismatchError(
-            f"y_true has {labels.shape[0]} rows but groups has {codes.shape[0]}"
-        )
-    arr = _check_predictions(pred, codes.shape[0])
+    codes, labels, arr = _check_labelled_predictions(pred, y_true, groups, n_groups)
     label_row = labels.astype(arr.dtype)
     errors = arr + label_row - 2 * arr * label_row  # p(1-y) + (1-p)y, shape (m, n)
     return demographic_parity_batch(errors, codes, n_groups=n_groups)
