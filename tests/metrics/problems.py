@@ -17,6 +17,23 @@ from hypothesis.extra.numpy import arrays
 
 FAIRLEARN_VERSION = "0.15.0"
 
+
+def reference_fairlearn_metrics() -> Any:
+    """``fairlearn.metrics``, or skip the calling test module when fairlearn is absent or
+    not :data:`FAIRLEARN_VERSION` (the reference values are that version's)."""
+    import pytest
+
+    fairlearn = pytest.importorskip("fairlearn")
+    if fairlearn.__version__ != FAIRLEARN_VERSION:
+        pytest.skip(
+            f"the reference values are fairlearn {FAIRLEARN_VERSION}'s; "
+            f"fairlearn {fairlearn.__version__} is installed",
+            allow_module_level=True,
+        )
+    import fairlearn.metrics
+
+    return fairlearn.metrics
+
 _COMBOS = list(itertools.product(["F", "M", "X"], [20, 40, 60]))
 
 

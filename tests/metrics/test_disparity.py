@@ -21,16 +21,9 @@ from fairpool.errors import (
     UndefinedMetricError,
 )
 
-from .problems import FAIRLEARN_VERSION, Problem, brute_by_group, problems
+from .problems import Problem, brute_by_group, problems, reference_fairlearn_metrics
 
-fairlearn = pytest.importorskip("fairlearn")
-if fairlearn.__version__ != FAIRLEARN_VERSION:
-    pytest.skip(
-        f"the reference values are fairlearn {FAIRLEARN_VERSION}'s; "
-        f"fairlearn {fairlearn.__version__} is installed",
-        allow_module_level=True,
-    )
-import fairlearn.metrics as flm  # noqa: E402
+flm = reference_fairlearn_metrics()
 
 TOL = 1e-12
 FAST = settings(
