@@ -20,10 +20,12 @@ run: $(BIN)/fairpool
 
 test: $(BIN)/fairpool
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 -q --durations=15
 
 lint: $(BIN)/fairpool
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 
 # Long reproductions and speed tables (hours on 2 cores); each script prints its table and
 # writes its results under results/ (docs/ holds the figures measured so far).

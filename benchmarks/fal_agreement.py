@@ -46,10 +46,14 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 import fairpool as fp  # noqa: E402
-from fairpool.active import make_learner  # noqa: E402
-from fairpool.active.fal import FairActiveLearning, FastFairActiveLearning  # noqa: E402
-from fairpool.active.preprocessing import LabelledScaler  # noqa: E402
-from fairpool.active.state import LabelledSet, Pool, QueryState  # noqa: E402
+from fairpool.active import (  # noqa: E402
+    LabelledScaler,  # noqa: E402
+    LabelledSet,
+    Pool,
+    QueryState,
+    make_learner,  # noqa: E402
+)
+from fairpool.active.strategies import FairActiveLearning, FastFairActiveLearning  # noqa: E402
 
 
 @dataclass(frozen=True)

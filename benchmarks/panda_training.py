@@ -36,9 +36,7 @@ import numpy as np
 import torch
 
 import fairpool as fp
-from fairpool.active.panda import PandaStrategy
-from fairpool.active.panda_policy import attention_context
-from fairpool.active.panda_training import policy_view
+from fairpool.active.strategies.panda import PandaStrategy, attention_context, policy_view
 
 try:  # run as a script from the repository root
     from reproduce_panda import panda_options, real_pool_size

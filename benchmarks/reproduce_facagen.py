@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 import fairpool as fp
-from fairpool.bench.executors import make_executor
+from fairpool.bench import make_executor
 
 #: Method label -> (strategy, strategy options, learner).
 METHODS: dict[str, tuple[str, dict[str, Any], str]] = {
@@ -172,7 +172,7 @@ def markdown(table: pd.DataFrame) -> str:
 
 def tuner_choices(results: pd.DataFrame) -> str:
     """Which UCB arms were pulled, and the PPO policy's (λ, γ), pooled over seeds."""
-    from fairpool.active.facagen_tuning import DEFAULT_ARMS
+    from fairpool.active.strategies.facagen import DEFAULT_ARMS
 
     lines = []
     for (spec, method), part in results.groupby(["dataset", "method"]):

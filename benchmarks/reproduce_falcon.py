@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 import fairpool as fp
-from fairpool.bench.executors import make_executor
+from fairpool.bench import make_executor
 
 #: Rows of each (sex, label) cell per 294 rows in the authors' COMPAS experiment.
 PAPER_CELLS = {("Male", 0): 86, ("Male", 1): 158, ("Female", 0): 37, ("Female", 1): 13}

@@ -39,7 +39,7 @@ import pandas as pd
 import torch
 
 import fairpool as fp
-from fairpool.active.panda import PandaStrategy
+from fairpool.active.strategies.panda import PandaStrategy
 
 BASELINES = ("random", "margin", "entropy", "group_random", "fal_fast", "fairlearn",
              "fairlearn_al", "falcon", "facagen")

@@ -41,17 +41,19 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from fairpool.bench.cells import (
+from fairpool.bench import (
+    Cell,
     CellOutcome,
     CellResult,
     execute_cell,
+    figure_png,
+    format_summary,
     load_cell_dataset,
+    make_executor,
+    print_table,
     run_cell,
+    summarise,
 )
-from fairpool.bench.executors import make_executor
-from fairpool.bench.grid import Cell
-from fairpool.bench.plots import figure_png
-from fairpool.bench.summary import format_summary, print_table, summarise
 from fairpool.errors import FairpoolError, InvalidInputError, UnknownNameError
 
 __all__ = [
@@ -641,7 +643,7 @@ def write_outputs(
     Returns
     -------
     pandas.DataFrame
-        The summary (:func:`fairpool.bench.summary.summarise`) with ``seconds``
+        The summary (:func:`fairpool.bench._summary.summarise`) with ``seconds``
         and ``cpu_seconds`` (mean wall and CPU time of a run) and the
         :func:`paired_differences` against ``random``.
     """

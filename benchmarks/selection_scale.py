@@ -39,8 +39,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from fairpool.active import make_learner, make_strategy  # noqa: E402
-from fairpool.active.state import LabelledSet, Pool, QueryState  # noqa: E402
+from fairpool.active import LabelledSet, Pool, QueryState, make_learner, make_strategy  # noqa: E402  # noqa: E402
 
 N_FEATURES = 100
 N_LABELLED = 500

@@ -104,7 +104,7 @@ def run_command(
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
     """Run an experiment grid; finished cells are stored and skipped when run again."""
-    from fairpool.bench.commands import check_command_output, run_and_summarise
+    from fairpool.bench import check_command_output, run_and_summarise
 
     if check:
         typer.echo(check_command_output(config))
@@ -131,7 +131,7 @@ def results_command(
     ] = "rounds",
 ) -> None:
     """Print the final-budget summary (mean ± sd over seeds) of a results database."""
-    from fairpool.bench.commands import print_results
+    from fairpool.bench import print_results
 
     print_results(database, export=export, table=table)
 
@@ -147,7 +147,7 @@ def report_command(
     ] = None,
 ) -> None:
     """Write one self-contained HTML report (figures, tables, config, versions)."""
-    from fairpool.bench.report import write_report
+    from fairpool.bench import write_report
 
     typer.echo(f"report: {write_report(database, out)}")
 

@@ -21,6 +21,7 @@ __all__ = [
     "UnknownNameError",
     "BudgetError",
     "DataIntegrityError",
+    "RegistrationError",
 ]
 
 
@@ -76,3 +77,9 @@ class BudgetError(InvalidInputError):
 
 class DataIntegrityError(FairpoolError, OSError):
     """A bundled data file is missing or its SHA-256 digest does not match."""
+
+
+class RegistrationError(FairpoolError, TypeError):
+    """A strategy or learner was registered wrongly: a bad name, a clash, or an object
+    that is not a strategy class / learner factory (or an entry point that fails to load).
+    """

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 
-from fairpool.data.dataset import Dataset
+from fairpool.datasets import Dataset
 
 
 def make_dataset(n: int = 300, *, seed: int = 0, n_features: int = 6) -> Dataset:

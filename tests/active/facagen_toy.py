@@ -6,8 +6,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
-from fairpool.active.state import LabelledSet, Pool, QueryState
-from fairpool.data.dataset import Dataset
+from fairpool.active import LabelledSet, Pool, QueryState
+from fairpool.datasets import Dataset
 
 N_SNPS = 10
 CAUSAL = ("rs0", "rs1", "rs2")

@@ -21,7 +21,7 @@ from fairpool.active import (
     make_strategy,
     run,
 )
-from fairpool.data.dataset import Dataset
+from fairpool.datasets import Dataset
 
 STRATEGIES = available_strategies()
 

@@ -9,12 +9,12 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import fairpool as fp
-from fairpool.active.dfa2l import (
+from fairpool.active import LabelledSet, Pool, QueryState
+from fairpool.active.strategies import (
     DecoupledDisagreementSampling,
     disagreement,
     group_model_probabilities,
 )
-from fairpool.active.state import LabelledSet, Pool, QueryState
 from fairpool.errors import InvalidInputError, SingleGroupError
 
 

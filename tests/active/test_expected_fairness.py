@@ -18,13 +18,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from fairpool.active.expected_fairness import (
+from fairpool.active import LabelledSet, Pool, QueryState
+from fairpool.active.strategies import (
     NewtonRefit,
     current_disparity,
     expected_disparity,
     expected_disparity_change,
 )
-from fairpool.active.state import LabelledSet, Pool, QueryState
 from fairpool.errors import (
     EmptyInputError,
     InvalidInputError,
@@ -157,7 +157,7 @@ def test_reference_logits_match_refit_decision_function():
 
 
 def test_newton_step_matches_torch_linear_refit():
-    torch_classifier = pytest.importorskip("fairpool.learners.torch_classifier")
+    torch_classifier = pytest.importorskip("fairpool.learners._torch_classifier")
 
     def learner():
         return torch_classifier.TorchLinearClassifier(

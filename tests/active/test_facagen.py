@@ -11,15 +11,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 import fairpool as fp
-from fairpool.active.expected_fairness import current_disparity, expected_disparity
-from fairpool.active.facagen import (
+from fairpool.active.strategies import current_disparity, expected_disparity
+from fairpool.active.strategies.facagen import (
     FacaGen,
+    FixedTuner,
+    UCB1Tuner,
     facagen_scores,
     facagen_terms,
     state_counterfactual_model,
 )
-from fairpool.active.facagen_tuning import FixedTuner, UCB1Tuner
-from fairpool.data.dataset import Dataset
+from fairpool.datasets import Dataset
 from fairpool.errors import InvalidInputError, SingleGroupError
 
 

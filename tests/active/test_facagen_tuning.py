@@ -10,8 +10,8 @@ from facagen_toy import genomes_like, query_state
 from gymnasium.utils.env_checker import check_env
 from sklearn.linear_model import LogisticRegression
 
-from fairpool.active.facagen import FacaGen
-from fairpool.active.facagen_tuning import (
+from fairpool.active.strategies.facagen import (
+    FacaGen,
     FacaGenEnv,
     PPOTuner,
     RoundMetrics,
@@ -36,6 +36,7 @@ def _env(ds, **options):
     return FacaGenEnv(
         ds.X, ds.y, ds.groups,
         make_learner=lambda: LogisticRegression(max_iter=500),
+        strategy_factory=FacaGen,
         n_groups=ds.n_groups, feature_names=ds.feature_names, info=ds.info, **options,
     )
 
@@ -120,7 +121,8 @@ def test_environment_is_reproducible_under_a_seed(toy):
 def test_environment_rejects_bad_input(toy):
     with pytest.raises(SingleGroupError):
         FacaGenEnv(toy.X, toy.y, np.zeros(toy.n_samples, int), make_learner=LogisticRegression,
-                   n_groups=1, feature_names=toy.feature_names, info=toy.info)
+                   strategy_factory=FacaGen, n_groups=1, feature_names=toy.feature_names,
+                   info=toy.info)
     with pytest.raises(InvalidInputError, match="validation_fraction"):
         _env(toy, validation_fraction=1.5)
     with pytest.raises(InvalidInputError, match="rounds"):
@@ -160,6 +162,7 @@ def test_ppo_tuner_drives_the_weights_from_a_saved_policy(trained, tmp_path, toy
 
 def test_ppo_tuner_trains_on_labelled_rows_when_no_policy_is_saved(toy, tmp_path):
     tuner = PPOTuner(total_timesteps=8, n_rounds=2, policy_dir=str(tmp_path),
+                     strategy_factory=FacaGen,
                      ppo_kwargs={"n_steps": 8, "batch_size": 8, "n_epochs": 1})
     state = query_state(toy, n_labelled=80, n_validation=60)
     env = tuner.environment(state)

@@ -8,10 +8,10 @@ from fairlearn.metrics import demographic_parity_difference
 from sklearn.linear_model import LogisticRegression
 
 import fairpool as fp
-from fairpool.active.fairlearn_al import FairReductionSampling
-from fairpool.active.state import LabelledSet, Pool, QueryState
+from fairpool.active import LabelledSet, Pool, QueryState
+from fairpool.active.strategies import FairReductionSampling
 from fairpool.errors import InvalidInputError, SingleGroupError
-from fairpool.learners.fair_reduction import FairReductionClassifier
+from fairpool.learners import FairReductionClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore:Setting a value on a Series via .at")
 

@@ -10,9 +10,8 @@ import pytest
 from fairlearn.metrics import demographic_parity_difference
 from sklearn.linear_model import LogisticRegression
 
-from fairpool.active import make_strategy
-from fairpool.active.fal import FairActiveLearning, FastFairActiveLearning, min_max_scale
-from fairpool.active.state import LabelledSet, Pool, QueryState
+from fairpool.active import LabelledSet, Pool, QueryState, make_strategy
+from fairpool.active.strategies import FairActiveLearning, FastFairActiveLearning, min_max_scale
 from fairpool.errors import BudgetError, EmptyInputError, InvalidInputError, SingleGroupError
 
 
@@ -194,7 +193,7 @@ def test_nested_bucket_smaller_than_k_is_rejected():
 def test_fal_fast_picks_what_fal_picks_on_real_data(dataset):
     """A small version of benchmarks/fal_agreement.py: same pick in most rounds."""
     import fairpool as fp
-    from fairpool.active.preprocessing import LabelledScaler
+    from fairpool.active import LabelledScaler
 
     ds = fp.datasets.load(dataset)
     order = np.random.default_rng(11).permutation(ds.n_samples)

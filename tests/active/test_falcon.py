@@ -15,15 +15,10 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 import fairpool as fp
-from fairpool.active.falcon import (
-    Exp3,
-    FalconSampling,
-    PostponementLedger,
-    PostponingClassifier,
-    target_pairs,
-)
-from fairpool.active.state import LabelledSet, Pool, QueryState
+from fairpool.active import LabelledSet, Pool, QueryState
+from fairpool.active.strategies import Exp3, FalconSampling, target_pairs
 from fairpool.errors import InvalidInputError, NonBinaryLabelError, SingleGroupError
+from fairpool.learners import PostponementLedger, PostponingClassifier
 
 
 # --- EXP3 ---------------------------------------------------------------------

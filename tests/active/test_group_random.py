@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fairpool.active import LabelledSet, Pool, QueryState, make_strategy
-from fairpool.active.group_random import group_error_rates
+from fairpool.active.strategies import group_error_rates
 
 
 class _FixedPredictions:

@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.preprocessing import StandardScaler
 
-from fairpool.active import ActiveLearner, Strategy, registry
+from fairpool.active import ActiveLearner, Strategy, register_strategy, unregister_strategy
 from fairpool.errors import (
     BudgetError,
     EmptyInputError,
@@ -317,7 +317,7 @@ def test_teach_validates_before_changing_anything(data):
     assert al.n_labelled_ == 45
 
 
-def test_requires_fit_strategy_by_name_must_be_trained(data, monkeypatch):
+def test_requires_fit_strategy_by_name_must_be_trained(data):
     X0, y0, g0, Xp, _, gp = data
 
     class Trained(Strategy):
@@ -330,12 +330,15 @@ def test_requires_fit_strategy_by_name_must_be_trained(data, monkeypatch):
         def select(self, state, k, rng):
             return np.arange(k)
 
-    monkeypatch.setitem(registry._STRATEGIES, "needs_training", Trained)
-    al = ActiveLearner("needs_training").fit(X0, y0, g0)
-    with pytest.raises(InvalidInputError, match="fit_strategy"):
-        al.query(Xp, gp, 2)
-    al.fit_strategy(X0)
-    np.testing.assert_array_equal(al.query(Xp, gp, 2), [0, 1])
+    register_strategy("needs_training", Trained)
+    try:
+        al = ActiveLearner("needs_training").fit(X0, y0, g0)
+        with pytest.raises(InvalidInputError, match="fit_strategy"):
+            al.query(Xp, gp, 2)
+        al.fit_strategy(X0)
+        np.testing.assert_array_equal(al.query(Xp, gp, 2), [0, 1])
+    finally:
+        unregister_strategy("needs_training")
 
 
 def test_strategy_returning_bad_picks_is_caught(data):

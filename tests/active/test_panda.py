@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import fairpool as fp
-from fairpool.active.panda import PandaStrategy
-from fairpool.active.state import LabelledSet, Pool, QueryState
-from fairpool.data.dataset import Dataset
+from fairpool.active import LabelledSet, Pool, QueryState
+from fairpool.active.strategies.panda import PandaStrategy
+from fairpool.datasets import Dataset
 from fairpool.errors import (
     BudgetError,
     InvalidInputError,

@@ -8,7 +8,7 @@ import torch
 from scipy.special import softmax
 from scipy.stats import entropy
 
-from fairpool.active.panda_policy import (
+from fairpool.active.strategies.panda import (
     PandaPolicy,
     SetAttentionBlock,
     gumbel_top_b,
@@ -144,7 +144,7 @@ def test_policy_rejects_bad_shapes() -> None:
 
 
 def test_attention_context_is_a_sorted_reproducible_subsample_or_none() -> None:
-    from fairpool.active.panda_policy import attention_context
+    from fairpool.active.strategies.panda import attention_context
 
     assert attention_context(50, None, np.random.default_rng(0)) is None
     assert attention_context(50, 50, np.random.default_rng(0)) is None
@@ -183,7 +183,7 @@ def test_policy_with_a_large_context_approximates_full_attention() -> None:
     torch.manual_seed(1)
     policy = PandaPolicy(12, n_features=8, width=16, n_layers=1, n_heads=2).eval()
     features = torch.randn(3000, 12)
-    from fairpool.active.panda_policy import attention_context
+    from fairpool.active.strategies.panda import attention_context
 
     with torch.no_grad():
         full = policy(features).numpy()

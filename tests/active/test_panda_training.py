@@ -10,8 +10,9 @@ import torch
 from fairlearn.metrics import demographic_parity_difference, zero_one_loss_difference
 from sklearn.linear_model import LogisticRegression
 
-from fairpool.active import panda_training as pt
-from fairpool.active.panda_policy import PandaPolicy, policy_input_width, sample_gumbel
+from fairpool.active.strategies import panda as pt
+from fairpool.active.strategies.panda import PandaPolicy, policy_input_width, sample_gumbel
+from fairpool.active.strategies.panda._training import _evaluate_policy, _evaluate_random
 from fairpool.errors import BudgetError, InvalidInputError, SingleGroupError
 
 
@@ -156,8 +157,8 @@ def test_meta_training_reduces_validation_disparity_against_random_selection() -
     rng = np.random.default_rng(123)  # fresh meta-tasks, never seen in training
     tasks = [pt.sample_meta_task(X, y, g, n_groups=2, config=config, rng=rng)
              for _ in range(10)]
-    learned = pt._evaluate_policy(policy, tasks, config, rng=np.random.default_rng(5))
-    random = pt._evaluate_random(tasks, config, np.random.default_rng(1))
+    learned = _evaluate_policy(policy, tasks, config, rng=np.random.default_rng(5))
+    random = _evaluate_random(tasks, config, np.random.default_rng(1))
     assert learned["disparity"] < random["disparity"] - 0.02  # 0.327 against 0.382
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
-from fairpool.active.preprocessing import LabelledScaler
+from fairpool.active import LabelledScaler
 
 
 def test_matches_sklearn_and_never_modifies_the_input():

@@ -14,8 +14,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import StandardScaler
 
 import fairpool as fp
-from fairpool.active import History, run
-from fairpool.active.history import TIMING_COLUMNS
+from fairpool.active import TIMING_COLUMNS, History, run
 from fairpool.errors import (
     BudgetError,
     FairpoolError,
@@ -124,7 +123,7 @@ def test_initial_set_choices(setup):
     picked = np.concatenate([np.asarray(p, dtype=int) for p in explicit.frame["picked"]])
     assert not np.isin(picked, chosen).any()
     # The drawn initial set keeps the pool's group x label make-up (to within one row).
-    from fairpool.active.simulation import _initial_rows
+    from fairpool.active._simulation import _initial_rows
 
     d0, rest = _initial_rows(ds, no_initial, 100, 10, seed=0)
     pool = no_initial["pool"]
@@ -150,7 +149,7 @@ def test_extra_metric_functions(setup):
 
 def test_split_given_as_a_dataset_split(setup):
     ds, parts = setup
-    from fairpool.data.splits import DatasetSplit
+    from fairpool.datasets import DatasetSplit
 
     pool = np.setdiff1d(parts["pool"], parts["initial"])
     split = DatasetSplit(ds, {"pool": pool, "test": parts["test"], "initial": parts["initial"]})

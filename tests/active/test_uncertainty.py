@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import entropy as scipy_entropy
 
 from fairpool.active import LabelledSet, Pool, QueryState, make_strategy
-from fairpool.active.uncertainty import entropy_score, least_confidence_score, margin_score
+from fairpool.active.strategies import entropy_score, least_confidence_score, margin_score
 from fairpool.errors import BudgetError, EmptyInputError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fairpool.bench.config import ExperimentConfig, parse_config
+from fairpool.bench import ExperimentConfig, parse_config
 
 from .fakes import SMALL_CONFIG, fake_registry
 

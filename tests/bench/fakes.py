@@ -13,9 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fairpool.bench.cells import CellResult
-from fairpool.bench.config import Registry
-from fairpool.bench.grid import Cell
+from fairpool.bench import Cell, CellResult, Registry
 from fairpool.errors import InvalidInputError
 
 GROUPS = ("A", "B")
@@ -98,7 +96,7 @@ def fake_registry(log: Path | None = None) -> Registry:
     def load_dataset(name: str, **options: object) -> object:
         if set(options) - {"sensitive"}:
             raise TypeError(f"load() got an unexpected keyword argument {sorted(options)[0]!r}")
-        from fairpool.data.dataset import Dataset
+        from fairpool.datasets import Dataset
 
         n = 100
         return Dataset(X=np.zeros((n, 2)), y=np.arange(n) % 2, groups=np.arange(n) % 2,

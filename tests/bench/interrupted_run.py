@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from fairpool.bench.config import parse_config
-from fairpool.bench.runner import run_experiment
+from fairpool.bench import parse_config, run_experiment
 
 from .fakes import fake_registry, slow_fake_cell
 

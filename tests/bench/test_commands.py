@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 import fairpool as fp
-from fairpool.active.history import TIMING_COLUMNS
-from fairpool.bench.store import ResultsStore
+from fairpool.active import TIMING_COLUMNS
+from fairpool.bench import ResultsStore
 from fairpool.cli import app
 
 REAL = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fairpool.bench.config import (
+from fairpool.bench import (
     METRICS,
     bundled_configs,
     check_datasets,

@@ -9,16 +9,16 @@ import time
 import pandas as pd
 import pytest
 
-from fairpool.bench.cells import execute_cell
-from fairpool.bench.executors import (
+from fairpool.bench import (
     LocalExecutor,
+    ResultsStore,
     SerialExecutor,
     available_cpus,
+    execute_cell,
+    expand_grid,
     make_executor,
+    run_experiment,
 )
-from fairpool.bench.grid import expand_grid
-from fairpool.bench.runner import run_experiment
-from fairpool.bench.store import ResultsStore
 from fairpool.errors import InvalidInputError
 
 from .fakes import fake_cell
@@ -107,8 +107,8 @@ strategies = ["random", "entropy"]
 def test_real_cells_give_identical_results_on_local_and_ray(tmp_path):
     # The real cell runner (fairpool.active.run on bundled COMPAS), not a fake: what a
     # user's sweep computes must not depend on where its cells ran.
-    from fairpool.active.history import TIMING_COLUMNS
-    from fairpool.bench.config import parse_config
+    from fairpool.active import TIMING_COLUMNS
+    from fairpool.bench import parse_config
 
     config = parse_config(REAL_SMALL)
     local_db, ray_db = tmp_path / "local.duckdb", tmp_path / "ray.duckdb"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from fairpool.bench.config import parse_config
-from fairpool.bench.grid import Cell, expand_grid
+from fairpool.bench import Cell, expand_grid, parse_config
 
 from .fakes import SMALL_CONFIG
 

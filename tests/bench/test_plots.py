@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairpool.bench.plots import (
+from fairpool.bench import (
     figure_png,
     figure_svg,
     group_makeup,

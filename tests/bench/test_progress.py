@@ -6,9 +6,7 @@ from io import StringIO
 
 from rich.console import Console
 
-from fairpool.bench.cells import execute_cell
-from fairpool.bench.grid import expand_grid
-from fairpool.bench.progress import BarProgress, SilentProgress, make_progress
+from fairpool.bench import BarProgress, SilentProgress, execute_cell, expand_grid, make_progress
 
 from .fakes import fake_cell
 

@@ -11,9 +11,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from fairpool.bench.config import parse_config
-from fairpool.bench.report import write_report
-from fairpool.bench.runner import run_experiment
+from fairpool.bench import parse_config, run_experiment, write_report
 from fairpool.errors import InvalidInputError
 
 from .fakes import fake_cell, fake_registry

@@ -12,11 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairpool.bench.cells import CellOutcome
-from fairpool.bench.config import parse_config
-from fairpool.bench.grid import expand_grid
-from fairpool.bench.runner import default_database, run_experiment
-from fairpool.bench.store import ResultsStore
+from fairpool.bench import (
+    CellOutcome,
+    ResultsStore,
+    default_database,
+    expand_grid,
+    parse_config,
+    run_experiment,
+)
 
 from .fakes import CALL_LOG_ENV, SMALL_CONFIG, fake_cell, fake_history, fake_registry
 from .interrupted_run import KILL_CONFIG

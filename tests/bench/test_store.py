@@ -9,9 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairpool.bench.cells import CellOutcome, CellResult
-from fairpool.bench.grid import expand_grid
-from fairpool.bench.store import RUN_COLUMNS, ResultsStore
+from fairpool.bench import RUN_COLUMNS, CellOutcome, CellResult, ResultsStore, expand_grid
 from fairpool.errors import InvalidInputError
 
 from .fakes import fake_history

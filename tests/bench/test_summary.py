@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairpool.bench.summary import facagen_table, format_summary, print_table, summarise
+from fairpool.bench import facagen_table, format_summary, print_table, summarise
 from fairpool.errors import InvalidInputError
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairpool.active.panda import PandaStrategy
-from fairpool.data.dataset import Dataset
+from fairpool.active.strategies.panda import PandaStrategy
+from fairpool.datasets import Dataset
 
 _SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "reproduce_panda.py"
 

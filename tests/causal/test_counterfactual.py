@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 import fairpool as fp
-from fairpool.causal.counterfactual import CounterfactualModel, fit_counterfactual_model
-from fairpool.causal.graph import SENSITIVE, CausalGraph
+from fairpool.causal import SENSITIVE, CausalGraph, CounterfactualModel, fit_counterfactual_model
 from fairpool.errors import InvalidInputError, LengthMismatchError, SingleGroupError
 
 

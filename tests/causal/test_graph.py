@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fairpool as fp
-from fairpool.causal.graph import (
+from fairpool.causal import (
     LABEL,
     SENSITIVE,
     CausalGraph,

@@ -9,9 +9,10 @@ from sklearn.metrics import accuracy_score
 from xgboost import XGBClassifier
 
 import fairpool as fp
-from fairpool.causal.counterfactual import CounterfactualModel
-from fairpool.causal.graph import SENSITIVE, CausalGraph
-from fairpool.causal.validity import (
+from fairpool.causal import (
+    SENSITIVE,
+    CausalGraph,
+    CounterfactualModel,
     accuracy_by_group,
     causal_importance_share,
     counterfactual_fairness_gap,

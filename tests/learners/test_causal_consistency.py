@@ -7,12 +7,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import fairpool as fp
-from fairpool.causal.counterfactual import CounterfactualModel
-from fairpool.causal.graph import SENSITIVE, CausalGraph
-from fairpool.causal.validity import counterfactual_fairness_gap
+from fairpool.causal import SENSITIVE, CausalGraph, CounterfactualModel, counterfactual_fairness_gap
 from fairpool.errors import InvalidInputError
-from fairpool.learners.causal_consistency import CausallyConsistent, causally_consistent
-from fairpool.learners.torch_classifier import TorchLinearClassifier
+from fairpool.learners import CausallyConsistent, TorchLinearClassifier, causally_consistent
 
 NAMES = ["anc=0", "anc=1", "cause", "proxy1", "proxy2"]
 
@@ -68,7 +65,7 @@ def test_consistency_lowers_the_counterfactual_gap(base, biased):
 def test_penalty_equals_the_mean_squared_probability_difference(biased):
     import torch
 
-    from fairpool.learners.causal_consistency import consistency_loss
+    from fairpool.learners import consistency_loss
 
     X, y, g, graph, reference = biased
     model = TorchLinearClassifier(device="cpu", dtype="float64").fit(X, y)

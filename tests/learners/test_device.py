@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from fairpool.errors import InvalidInputError
-from fairpool.learners.device import select_device
-from fairpool.learners.torch_classifier import TorchLinearClassifier
+from fairpool.learners import TorchLinearClassifier, select_device
 
 
 def test_auto_picks_cuda_when_available_else_cpu():

@@ -20,7 +20,7 @@ from fairpool.errors import (
     NonBinaryLabelError,
     SingleGroupError,
 )
-from fairpool.learners.fair_reduction import FairReductionClassifier
+from fairpool.learners import FairReductionClassifier
 
 # fairlearn 0.15 on pandas 3 warns about its own Series.at use; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:Setting a value on a Series via .at")

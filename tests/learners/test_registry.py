@@ -10,7 +10,7 @@ from xgboost import XGBClassifier
 
 from fairpool.active import available_learners, make_learner
 from fairpool.errors import UnknownNameError
-from fairpool.learners.torch_classifier import TorchLinearClassifier, TorchMLPClassifier
+from fairpool.learners import TorchLinearClassifier, TorchMLPClassifier
 
 
 def test_builtin_learners_are_registered():

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from fairpool.errors import InvalidInputError, LengthMismatchError, MissingValueError
-from fairpool.learners.torch_classifier import TorchLinearClassifier, TorchMLPClassifier
+from fairpool.learners import TorchLinearClassifier, TorchMLPClassifier
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from fairpool.errors import (
     MissingValueError,
     NonBinaryLabelError,
 )
-from fairpool.metrics import contingency
+from fairpool.metrics import _contingency as contingency  # monkeypatches its chunk size
 
 
 def _brute_confusion(y, p, g, n_groups, w=None):

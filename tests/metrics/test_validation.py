@@ -13,7 +13,7 @@ from fairpool.errors import (
     MissingValueError,
     NonBinaryLabelError,
 )
-from fairpool.metrics.validation import (
+from fairpool.metrics._validation import (
     as_1d_array,
     as_binary,
     as_real,

@@ -1,10 +1,13 @@
 """Active learning: which examples to label next so the model becomes accurate and fair.
 
-The core is :class:`ActiveLearner` (fit on labelled rows, ``query`` a pool,
+The framework is :class:`ActiveLearner` (fit on labelled rows, ``query`` a pool,
 ``teach`` the answers); :func:`run` simulates a campaign on a labelled dataset by
 driving the same learner, revealing hidden labels as an oracle, and records a
-:class:`History`. Strategies are built by name (:func:`make_strategy`) and listed
-by :func:`available_strategies`.
+:class:`History`. A :class:`Strategy` sees a :class:`QueryState` (the pool without
+its labels). Strategies are built by name (:func:`make_strategy`), listed by
+:func:`available_strategies` and added with :func:`register_strategy`; the built-in
+families live in :mod:`fairpool.active.strategies`, and :mod:`fairpool.active.checks`
+tests that a strategy keeps the contract.
 
 Examples
 --------
@@ -15,34 +18,53 @@ True
 
 from __future__ import annotations
 
-from fairpool.active.history import History
-from fairpool.active.learner import ActiveLearner
-from fairpool.active.registry import (
-    available_learners,
+import importlib
+from typing import Any
+
+from fairpool.active._history import TIMING_COLUMNS, History
+from fairpool.active._learner import ActiveLearner
+from fairpool.active._preprocessing import LabelledScaler
+from fairpool.active._registry import (
     available_strategies,
-    make_learner,
     make_strategy,
-    register_learner,
     register_strategy,
+    strategy_class,
+    unregister_strategy,
 )
-from fairpool.active.simulation import run
-from fairpool.active.state import LabelledSet, Pool, QueryState
-from fairpool.active.strategy import Strategy, check_query_size, top_k
+from fairpool.active._simulation import run
+from fairpool.active._state import LabelledSet, Pool, QueryState
+from fairpool.active._strategy import Strategy, check_query_size, top_k
+from fairpool.learners import available_learners, make_learner, register_learner
 
 __all__ = [
     "ActiveLearner",
-    "run",
     "History",
-    "Strategy",
-    "QueryState",
+    "LabelledScaler",
     "LabelledSet",
     "Pool",
-    "make_strategy",
-    "make_learner",
-    "available_strategies",
+    "QueryState",
+    "Strategy",
+    "TIMING_COLUMNS",
     "available_learners",
-    "register_strategy",
-    "register_learner",
-    "top_k",
+    "available_strategies",
     "check_query_size",
+    "make_learner",
+    "make_strategy",
+    "register_learner",
+    "register_strategy",
+    "run",
+    "strategies",
+    "strategy_class",
+    "top_k",
+    "unregister_strategy",
 ]
+
+_SUBMODULES = {"strategies"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"fairpool.active.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'fairpool.active' has no attribute {name!r}")

@@ -1,17 +1,17 @@
 """Causal graphs, counterfactuals with the sensitive attribute swapped, causal validity.
 
-* :mod:`~fairpool.causal.graph` -- each dataset's causal graph and admissible features;
-* :mod:`~fairpool.causal.counterfactual` -- :class:`CounterfactualModel`, fitted
+* :mod:`~fairpool.causal._graph` -- each dataset's causal graph and admissible features;
+* :mod:`~fairpool.causal._counterfactual` -- :class:`CounterfactualModel`, fitted
   mechanisms (DoWhy ``gcm`` additive-noise models; a quantile coupling for
   discrete variables) that move rows to another group;
-* :mod:`~fairpool.causal.validity` -- counterfactual fairness gap, share of
+* :mod:`~fairpool.causal._validity` -- counterfactual fairness gap, share of
   importance on true causal features, accuracy against true labels per group.
 
 See docs/causal.md.
 """
 
-from fairpool.causal.counterfactual import CounterfactualModel, fit_counterfactual_model
-from fairpool.causal.graph import (
+from fairpool.causal._counterfactual import CounterfactualModel, fit_counterfactual_model
+from fairpool.causal._graph import (
     LABEL,
     SENSITIVE,
     BoundGraph,
@@ -21,8 +21,9 @@ from fairpool.causal.graph import (
     dataset_graph,
     default_graph,
     genomes_graph,
+    variable_of,
 )
-from fairpool.causal.validity import (
+from fairpool.causal._validity import (
     accuracy_by_group,
     causal_importance_share,
     counterfactual_fairness_gap,
@@ -47,4 +48,5 @@ __all__ = [
     "fit_counterfactual_model",
     "genomes_graph",
     "validity_metrics",
+    "variable_of",
 ]

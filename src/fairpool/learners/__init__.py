@@ -1,0 +1,75 @@
+"""Estimators with the scikit-learn API, and the names the active-learning loop builds.
+
+- :func:`make_learner` / :func:`available_learners` / :func:`register_learner`: the
+  learner registry (``logreg``, ``xgboost``, torch ``linear`` and ``mlp``, and the
+  causal-consistency variants ``xgboost_cf``, ``linear_cf``, ``mlp_cf``);
+- :class:`TorchLinearClassifier`, :class:`TorchMLPClassifier`: torch models on the
+  best available device (:func:`select_device`);
+- :class:`FairReductionClassifier`: fairlearn's exponentiated-gradient reduction;
+- :class:`CausallyConsistent`: the FACA-GEN counterfactual-consistency learner;
+- :class:`PostponingClassifier`, :class:`PostponementLedger`: Falcon's postponement.
+
+Examples
+--------
+>>> import fairpool as fp
+>>> "logreg" in fp.learners.available_learners()
+True
+"""
+
+from fairpool.learners._causal_consistency import (
+    CausallyConsistent,
+    causally_consistent,
+    consistency_loss,
+    consistency_objective,
+    linear_cf,
+    mlp_cf,
+    xgboost_cf,
+)
+from fairpool.learners._device import select_device
+from fairpool.learners._fair_reduction import (
+    FAIRNESS_CONSTRAINTS,
+    FairnessConstraint,
+    FairReductionClassifier,
+    check_constraint,
+    check_eps,
+)
+from fairpool.learners._postponing import PostponementLedger, PostponingClassifier
+from fairpool.learners._registry import (
+    available_learners,
+    logistic_regression,
+    make_learner,
+    register_learner,
+    torch_linear,
+    torch_mlp,
+    unregister_learner,
+    xgboost_classifier,
+)
+from fairpool.learners._torch_classifier import TorchLinearClassifier, TorchMLPClassifier
+
+__all__ = [
+    "FAIRNESS_CONSTRAINTS",
+    "CausallyConsistent",
+    "FairReductionClassifier",
+    "FairnessConstraint",
+    "PostponementLedger",
+    "PostponingClassifier",
+    "TorchLinearClassifier",
+    "TorchMLPClassifier",
+    "available_learners",
+    "causally_consistent",
+    "check_constraint",
+    "check_eps",
+    "consistency_loss",
+    "consistency_objective",
+    "linear_cf",
+    "logistic_regression",
+    "make_learner",
+    "mlp_cf",
+    "register_learner",
+    "select_device",
+    "torch_linear",
+    "torch_mlp",
+    "unregister_learner",
+    "xgboost_cf",
+    "xgboost_classifier",
+]

@@ -6,26 +6,26 @@ accepted, and a 2-D ``sensitive_features`` (an ``(n, k)`` array, a DataFrame, a
 dict or a list of columns) means intersectional groups.
 
 Every binary group metric derives from one contingency table (group x y_true
-x y_pred) counted in a single pass (:mod:`fairpool.metrics.contingency`); the
+x y_pred) counted in a single pass (:mod:`fairpool.metrics._contingency`); the
 active-learning loop calls :func:`encode_groups`, :func:`confusion_by_group`
 and the ``*_batch`` functions directly. Undefined cases (a single group, a
 group with no positives, ratios of zeros) raise or warn as documented in each
 function and in ``docs/metrics.md``.
 """
 
-from fairpool.metrics.batch import (
+from fairpool.metrics._batch import (
     demographic_parity_batch,
     equalized_odds_batch,
     error_rate_balance_batch,
 )
-from fairpool.metrics.contingency import (
+from fairpool.metrics._contingency import (
     EncodedGroups,
     confusion_by_group,
     count_by_group,
     encode_groups,
     encode_sensitive_features,
 )
-from fairpool.metrics.disparity import (
+from fairpool.metrics._disparity import (
     demographic_parity_difference,
     demographic_parity_ratio,
     disparate_impact_ratio,
@@ -36,22 +36,22 @@ from fairpool.metrics.disparity import (
     error_rate_balance,
     error_rate_difference,
 )
-from fairpool.metrics.rates import (
+from fairpool.metrics._rates import (
     RATE_NAMES,
     group_rates,
     rate_by_group,
     rates_from_confusion,
     selection_rate,
 )
-from fairpool.metrics.regression import (
+from fairpool.metrics._regression import (
     mean_absolute_error_by_group,
     mean_squared_error_by_group,
     regression_error_difference,
     regression_error_std,
 )
-from fairpool.metrics.report import DataReport, GroupReport, data_report, group_report
-from fairpool.metrics.transport import optimal_transport_distance
-from fairpool.metrics.validation import UndefinedRateWarning
+from fairpool.metrics._report import DataReport, GroupReport, data_report, group_report
+from fairpool.metrics._transport import optimal_transport_distance
+from fairpool.metrics._validation import UndefinedRateWarning
 
 __all__ = [
     "RATE_NAMES",

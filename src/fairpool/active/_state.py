@@ -1,0 +1,89 @@
+"""What a query strategy is allowed to see: the loop's state, without the pool's labels.
+
+The pool is a :class:`Pool`, a type that has no label field at all, so a strategy
+cannot read hidden labels even by accident: the contract is enforced by structure,
+not by convention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LabelledSet", "Pool", "QueryState"]
+
+
+@dataclass(frozen=True, eq=False)
+class LabelledSet:
+    """Rows whose labels are known: features (as the model sees them), labels, groups."""
+
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class Pool:
+    """Unlabelled candidate rows: features (as the model sees them) and groups only."""
+
+    X: np.ndarray
+    groups: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class QueryState:
+    """Everything a :class:`~fairpool.active.Strategy` may use to choose.
+
+    Parameters
+    ----------
+    model : estimator
+        The learner fitted on ``labelled``; has ``predict_proba``.
+    labelled : LabelledSet
+        The labelled data the model was fitted on.
+    pool : Pool
+        The candidates. ``select`` returns positions ``0 .. len(pool) - 1``.
+    validation : LabelledSet
+        A labelled reference set for measuring disparity (the split's validation
+        part where it has one, otherwise the labelled set itself).
+    group_names : tuple of str
+        Names of the group codes used in ``groups`` arrays.
+    feature_names : tuple of str
+        Names of the feature columns.
+    make_learner : callable
+        Returns a fresh, unfitted copy of the loop's learner (for strategies that
+        retrain, such as FAL).
+    round : int
+        Zero-based round number.
+    info : mapping
+        The dataset's ``info`` (sensitive attribute names, causal features, ...).
+    """
+
+    model: Any
+    labelled: LabelledSet
+    pool: Pool
+    validation: LabelledSet
+    group_names: tuple[str, ...]
+    feature_names: tuple[str, ...]
+    make_learner: Callable[[], Any]
+    round: int = 0
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_groups(self) -> int:
+        """Number of group codes."""
+        return len(self.group_names)
+
+    @cached_property
+    def pool_proba(self) -> np.ndarray:
+        """``model.predict_proba(pool.X)``, computed once per state and shared."""
+        return np.asarray(self.model.predict_proba(self.pool.X), dtype=np.float64)

@@ -1,0 +1,349 @@
+"""FACA-GEN: fairness- and causality-aware acquisition (``S(x) = I(x) - λF(x) - γC(x)``).
+
+From "FACA-GEN: Investigating Bias and Generalization in Active Learning for
+Genomics AI". fairpool's precise reading (the reasons are in docs/causal.md and
+docs/reproduce-facagen.md):
+
+``I(x)``
+    Predictive entropy of the current model, ``-sum_c p_c log p_c`` (the shared
+    :func:`~fairpool.active.strategies.entropy_score`).
+``F(x)``
+    Expected change of the demographic-parity gap on the validation split if
+    ``x`` were labelled, ``E_{y ~ p(y|x)}[DP after] - DP now``, from the shared
+    engine :func:`~fairpool.active.strategies.expected_disparity_change`
+    (the same code as FAL). Positive = labelling ``x`` is expected to widen the gap.
+``C(x)``
+    Counterfactual inconsistency ``mean_{g' != g(x)} |h(x) - h(x'_{g'})|``:
+    how much the prediction moves when ``x``'s sensitive attribute is set to each
+    other group through the dataset's causal model
+    (:mod:`fairpool.causal`). The counterfactual model is fitted on the features
+    of the labelled set and the pool (no labels) in the round's representation.
+
+Each term is min-max scaled to ``[0, 1]`` over the pool (the FAL convention),
+so ``λ`` and ``γ`` weigh comparable ranges; the ``k`` highest scores are
+labelled. ``λ`` and ``γ`` are fixed, or chosen every round by a tuner from
+:mod:`fairpool.active.strategies.facagen._tuners`: a UCB1 bandit over a grid of ``(λ, γ)``
+arms, or a PPO policy trained on simulated campaigns over the labelled data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from fairpool.active._registry import register_strategy
+from fairpool.active._state import QueryState
+from fairpool.active._strategy import Strategy, check_query_size, top_k
+from fairpool.active.strategies._expected_fairness import UpdateMethod, expected_disparity_change
+from fairpool.active.strategies._fal import min_max_scale
+from fairpool.active.strategies._uncertainty import entropy_score
+from fairpool.active.strategies.facagen._tuners import (
+    DEFAULT_ARMS,
+    FixedTuner,
+    RoundMetrics,
+    Tuner,
+    TunerContext,
+    UCB1Tuner,
+    check_lambda,
+    scalarised_reward,
+    validation_metrics,
+)
+from fairpool.errors import InvalidInputError
+
+__all__ = [
+    "FacaGen",
+    "FacaGenTerms",
+    "facagen_terms",
+    "facagen_scores",
+    "state_counterfactual_model",
+]
+
+TunerName = Literal["fixed", "ucb", "ppo"]
+
+
+@dataclass(frozen=True)
+class FacaGenTerms:
+    """The raw (unscaled) acquisition terms of every pool row; None where not computed."""
+
+    informativeness: np.ndarray
+    fairness: np.ndarray | None
+    causal: np.ndarray | None
+
+
+def state_counterfactual_model(
+    state: QueryState, *, known_causal_fraction: float = 1.0, seed: int = 0
+) -> Any:
+    """Fit the dataset's counterfactual model on the state's labelled and pool features.
+
+    The graph is the one declared for ``state.info["dataset"]`` (the cautious
+    default graph when there is none). Only features and groups are used; the
+    representation is the round's (the loop may standardise each round).
+
+    Parameters
+    ----------
+    state : QueryState
+    known_causal_fraction : float, default 1.0
+        genomes1000: share of causal SNPs treated as admissible.
+    seed : int
+        Seed of that choice and of the counterfactual draws.
+
+    Returns
+    -------
+    CounterfactualModel
+    """
+    from fairpool.causal import CounterfactualModel, dataset_graph
+
+    names = list(state.feature_names)
+    graph = dataset_graph(
+        state.info.get("dataset"),
+        feature_names=names,
+        info=state.info,
+        known_causal_fraction=known_causal_fraction,
+        seed=seed,
+    )
+    sensitive = [c for c in state.info.get("sensitive_columns", ()) if c in set(names)]
+    X = np.concatenate([state.labelled.X, state.pool.X])
+    groups = np.concatenate([state.labelled.groups, state.pool.groups])
+    return CounterfactualModel(graph, random_state=seed).fit(
+        X, groups, feature_names=names, sensitive_columns=sensitive, n_groups=state.n_groups
+    )
+
+
+def facagen_terms(
+    state: QueryState,
+    *,
+    fairness: bool = True,
+    causal: bool = True,
+    counterfactuals: Any = None,
+    fairness_method: UpdateMethod = "newton",
+) -> FacaGenTerms:
+    """Compute ``I``, ``F`` and ``C`` for the whole pool (raw values, not scaled).
+
+    Parameters
+    ----------
+    state : QueryState
+    fairness, causal : bool
+        Whether to compute ``F`` / ``C`` (skipped when their weight is 0).
+    counterfactuals : CounterfactualModel, optional
+        Fitted on this state's representation; built by
+        :func:`state_counterfactual_model` when needed and not given.
+    fairness_method : {"newton", "retrain"}
+        How the engine updates the model for ``F``.
+
+    Returns
+    -------
+    FacaGenTerms
+    """
+    from fairpool.causal import counterfactual_inconsistency
+
+    info = entropy_score(state.pool_proba)
+    fair = (
+        expected_disparity_change(state, fairness="demographic_parity", method=fairness_method)
+        if fairness
+        else None
+    )
+    cause = None
+    if causal:
+        if counterfactuals is None:
+            counterfactuals = state_counterfactual_model(state)
+        cause = counterfactual_inconsistency(
+            state.model, state.pool.X, state.pool.groups, counterfactuals
+        )
+    return FacaGenTerms(informativeness=info, fairness=fair, causal=cause)
+
+
+def facagen_scores(terms: FacaGenTerms, lam: float, gamma: float) -> np.ndarray:
+    """``S = I' - λ F' - γ C'`` with each term min-max scaled to ``[0, 1]`` over the pool.
+
+    A term with weight 0 may be missing (None).
+
+    Parameters
+    ----------
+    terms : FacaGenTerms
+    lam, gamma : float
+
+    Returns
+    -------
+    ndarray of shape (m,)
+    """
+    score = min_max_scale(terms.informativeness)
+    for weight, term, name in ((lam, terms.fairness, "F"), (gamma, terms.causal, "C")):
+        if weight == 0:
+            continue
+        if term is None:
+            raise InvalidInputError(f"term {name} is needed (weight {weight}) but was not computed")
+        score = score - weight * min_max_scale(term)
+    return score
+
+
+@register_strategy("facagen")
+class FacaGen(Strategy):
+    """FACA-GEN acquisition ``S(x) = I(x) - λF(x) - γC(x)`` with fixed or tuned ``λ``, ``γ``.
+
+    Parameters
+    ----------
+    lam : float, default=1.0
+        ``λ >= 0``, the weight of the expected-disparity term (``tuner="fixed"``).
+    gamma : float, default=1.0
+        ``γ``, the weight of the counterfactual-inconsistency term
+        (``tuner="fixed"``). Negative values are allowed: they *favour*
+        counterfactually unstable rows (labelling them may teach the model what
+        the label really depends on).
+    tuner : {"fixed", "ucb", "ppo"} or Tuner, default="ucb"
+        ``"fixed"``: ``lam`` and ``gamma``. ``"ucb"``: UCB1 over ``arms``.
+        ``"ppo"``: a PPO policy, trained at the first selection on simulated
+        campaigns over the labelled (and validation) rows, or loaded from
+        ``policy_dir``.
+    arms : sequence of (λ, γ), optional
+        The UCB arms; default :data:`~fairpool.active.strategies.facagen.DEFAULT_ARMS`.
+    exploration : float, default=1.0
+        UCB1's exploration multiplier (1 = Auer et al.'s UCB1).
+    reward_weights : (float, float, float), default=(1, 1, 1)
+        Weights of ΔF1, ΔDP and ΔEO in the tuners' reward (see
+        :func:`~fairpool.active.strategies.facagen.scalarised_reward`).
+    fairness_method : {"newton", "retrain"}, default="newton"
+        How the expected-fairness engine updates the model for ``F``.
+    known_causal_fraction : float in [0, 1], default=1.0
+        genomes1000: share of causal SNPs the causal graph treats as admissible.
+    horizon : int, default=10
+        Rounds a campaign is expected to last (scales the round in the PPO
+        observation).
+    ppo_options : mapping, optional
+        Options of :class:`~fairpool.active.strategies.facagen.PPOTuner` (training steps,
+        episode rounds, ...).
+    policy_dir : str, optional
+        ``tuner="ppo"``: load the policy saved there if present, else train and save.
+
+    Attributes
+    ----------
+    last_info : dict
+        What the last selection used: ``lam``, ``gamma``, the arm or action, the
+        reward credited to the previous choice, and the validation metrics.
+    """
+
+    name: ClassVar[str] = "facagen"
+    needs_groups: ClassVar[bool] = True
+    contract_test_options: ClassVar[Mapping[str, Any]] = {"tuner": "ucb"}
+
+    def __init__(
+        self,
+        *,
+        lam: float = 1.0,
+        gamma: float = 1.0,
+        tuner: TunerName | Tuner = "ucb",
+        arms: Sequence[tuple[float, float]] | None = None,
+        exploration: float = 1.0,
+        reward_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+        fairness_method: UpdateMethod = "newton",
+        known_causal_fraction: float = 1.0,
+        horizon: int = 10,
+        ppo_options: Mapping[str, Any] | None = None,
+        policy_dir: str | None = None,
+    ) -> None:
+        self.lam = check_lambda(lam, "lam")
+        if not np.isfinite(gamma):
+            raise InvalidInputError(f"gamma must be a finite number, got {gamma!r}")
+        self.gamma = float(gamma)
+        if fairness_method not in ("newton", "retrain"):
+            raise InvalidInputError(
+                f"fairness_method must be 'newton' or 'retrain', got {fairness_method!r}"
+            )
+        self.fairness_method = fairness_method
+        fraction = float(known_causal_fraction)
+        if not 0.0 <= fraction <= 1.0:
+            raise InvalidInputError(
+                f"known_causal_fraction must be in [0, 1], got {known_causal_fraction!r}"
+            )
+        self.known_causal_fraction = fraction
+        weights = tuple(float(w) for w in reward_weights)
+        if len(weights) != 3 or not all(np.isfinite(w) and w >= 0 for w in weights):
+            raise InvalidInputError(
+                f"reward_weights must be three non-negative numbers, got {reward_weights!r}"
+            )
+        self.reward_weights = weights
+        if isinstance(horizon, bool) or int(horizon) < 1:
+            raise InvalidInputError(f"horizon must be a positive integer, got {horizon!r}")
+        self.horizon = int(horizon)
+        if isinstance(tuner, Tuner):
+            self.tuner = tuner
+        elif tuner == "fixed":
+            self.tuner = FixedTuner(self.lam, self.gamma)
+        elif tuner == "ucb":
+            self.tuner = UCB1Tuner(DEFAULT_ARMS if arms is None else arms, exploration=exploration)
+        elif tuner == "ppo":
+            # Imported here: gymnasium and stable-baselines3 load only for PPO users.
+            from fairpool.active.strategies.facagen._ppo import PPOTuner
+
+            self.tuner = PPOTuner(
+                horizon=self.horizon,
+                policy_dir=policy_dir,
+                reward_weights=weights,
+                strategy_options={
+                    "fairness_method": fairness_method,
+                    "known_causal_fraction": fraction,
+                },
+                strategy_factory=type(self),
+                **dict(ppo_options or {}),
+            )
+        else:
+            raise InvalidInputError(
+                f"tuner must be 'fixed', 'ucb', 'ppo' or a Tuner, got {tuner!r}"
+            )
+        self.last_info: dict[str, Any] = {}
+        self._previous: RoundMetrics | None = None
+        self._cache_key: tuple | None = None
+        self._counterfactuals: Any = None
+
+    def _state_counterfactuals(self, state: QueryState) -> Any:
+        """The counterfactual model for this state, refitted only when the rows changed.
+
+        The key is the union of labelled and pool rows (their count and two sums):
+        it is unchanged across rounds when features are not re-standardised, and
+        changes whenever the loop's representation does.
+        """
+        X = (state.labelled.X, state.pool.X)
+        key = (
+            sum(a.shape[0] for a in X),
+            float(sum(a.sum(dtype=np.float64) for a in X)),
+            float(sum(np.square(a, dtype=np.float64).sum() for a in X)),
+        )
+        if key != self._cache_key:
+            self._counterfactuals = state_counterfactual_model(
+                state, known_causal_fraction=self.known_causal_fraction
+            )
+            self._cache_key = key
+        return self._counterfactuals
+
+    def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:
+        """Pick the ``k`` pool rows with the highest ``S(x)`` (ties at random)."""
+        k = check_query_size(k, len(state.pool))
+        metrics = validation_metrics(state)
+        reward = (
+            None
+            if self._previous is None
+            else scalarised_reward(self._previous, metrics, weights=self.reward_weights)
+        )
+        context = TunerContext(state=state, metrics=metrics, reward=reward, rng=rng)
+        lam, gamma = self.tuner.choose(context)
+        self._previous = metrics
+        terms = facagen_terms(
+            state,
+            fairness=lam != 0,
+            causal=gamma != 0,
+            counterfactuals=self._state_counterfactuals(state) if gamma != 0 else None,
+            fairness_method=self.fairness_method,
+        )
+        picks = top_k(facagen_scores(terms, lam, gamma), k, rng)
+        self.last_info = {
+            "lam": float(lam),
+            "gamma": float(gamma),
+            "reward": float("nan") if reward is None else float(reward),
+            "val_f1": metrics.f1,
+            "val_dp": metrics.dp,
+            "val_eo": metrics.eo,
+            **self.tuner.info(),
+        }
+        return picks

@@ -1,0 +1,46 @@
+"""Data: the Dataset type, the bundled real datasets, your own tables, splits, bias injection.
+
+>>> import fairpool as fp
+>>> fp.datasets.available()
+['adult', 'compas', 'genomes1000', 'german']
+>>> ds = fp.datasets.load("compas", sensitive="sex")
+>>> parts = fp.datasets.split(ds, "falcon", seed=0)
+>>> parts.sizes["pool"], parts.sizes["test"]
+(2356, 1178)
+
+See ``docs/datasets.md`` for every dataset, option and choice. One private module per
+idea:
+:mod:`~fairpool.datasets._dataset` (the type), :mod:`~fairpool.datasets._encoding` (the one
+table-to-Dataset encoding), :mod:`~fairpool.datasets._integrity` (checksums), a loader
+module per bundled dataset, :mod:`~fairpool.datasets._phenotype` (the simulated disease),
+:mod:`~fairpool.datasets._splits`, :mod:`~fairpool.datasets._stratify`,
+:mod:`~fairpool.datasets._subsample` and
+:mod:`~fairpool.datasets._bias_injection`.
+"""
+
+from __future__ import annotations
+
+from fairpool.datasets._bias_injection import inject_bias
+from fairpool.datasets._dataset import Dataset
+from fairpool.datasets._encoding import from_frame
+from fairpool.datasets._loading import available, catalog, load
+from fairpool.datasets._phenotype import simulate_phenotype
+from fairpool.datasets._splits import DatasetSplit, split, stratification_codes
+from fairpool.datasets._stratify import allocate, stratified_partition
+from fairpool.datasets._subsample import subsample
+
+__all__ = [
+    "Dataset",
+    "DatasetSplit",
+    "allocate",
+    "available",
+    "catalog",
+    "from_frame",
+    "inject_bias",
+    "load",
+    "simulate_phenotype",
+    "split",
+    "stratification_codes",
+    "stratified_partition",
+    "subsample",
+]

@@ -1,0 +1,153 @@
+"""Training on the labelled rows a strategy has not postponed: Falcon's learner side.
+
+Falcon (Tae et al., PVLDB 17(5), 2024, §4.2) labels rows aimed at a target label and
+*postpones* those whose revealed label misses it: they stay labelled but are not
+trained on until later. The strategy (:class:`fairpool.active.strategies.FalconSampling`)
+announces its targets to a :class:`PostponementLedger`; the :class:`PostponingClassifier`
+it wraps around the loop's learner reads the ledger at every refit and leaves the
+postponed rows out. Neither the strategy nor the ledger sees a pool label; only the
+fit, which receives the labelled set, resolves the announcements.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["PostponementLedger", "PostponingClassifier"]
+
+
+class PostponementLedger:
+    """Which labelled rows Falcon holds back from training, shared by strategy and model.
+
+    The strategy announces, at each selection, the target label of every pick
+    (-1 for picks that are not fairness-targeted) and the labelled-set size at
+    that moment. The loop appends the picks, in the order returned, to the
+    labelled set and refits; at that refit :meth:`resolve` sees the revealed
+    labels of the new rows and marks those outside their target as postponed.
+    Postponed rows are identified by their position in the labelled set, which
+    only grows by appending (``ActiveLearner.teach``); a labelled set smaller
+    than the last one seen means a new campaign and clears the ledger.
+
+    A ledger is a shared handle: copying it (``copy.deepcopy``, and so
+    ``sklearn.base.clone`` of a :class:`PostponingClassifier`) returns the same
+    object, so every refit of the loop's cloned learner reads the same record.
+    """
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every postponed row and pending announcement."""
+        self.postponed = np.empty(0, dtype=np.int64)
+        self.last_postponed = 0
+        self._start: int | None = None
+        self._targets: np.ndarray | None = None
+        self._n_seen = 0
+
+    def expect(self, n_labelled: int, targets: np.ndarray) -> None:
+        """Announce picks about to be labelled: ``targets[j]`` is pick ``j``'s target label."""
+        self._start = int(n_labelled)
+        self._targets = np.asarray(targets, dtype=np.int64)
+
+    def resolve(self, y: np.ndarray) -> np.ndarray:
+        """Mark newly revealed off-target rows; return the mask of rows to train on.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n,)
+            Labels of the whole labelled set, in the loop's order.
+
+        Returns
+        -------
+        ndarray of bool, shape (n,)
+        """
+        y = np.asarray(y)
+        n = y.shape[0]
+        if n < self._n_seen:
+            self.clear()
+        if self._targets is not None and self._start is not None:
+            if n == self._start + self._targets.shape[0]:
+                revealed = y[self._start:].astype(np.int64)
+                off = (self._targets >= 0) & (revealed != self._targets)
+                self.postponed = np.concatenate([self.postponed, self._start + np.flatnonzero(off)])
+                self.last_postponed = int(off.sum())
+            else:  # the loop taught something else than the picks: nothing to attribute
+                self.last_postponed = 0
+            self._targets = None
+        self._n_seen = n
+        keep = np.ones(n, dtype=bool)
+        keep[self.postponed[self.postponed < n]] = False
+        return keep
+
+    def __deepcopy__(self, memo: dict) -> PostponementLedger:
+        return self
+
+
+class PostponingClassifier(ClassifierMixin, BaseEstimator):
+    """A learner that trains on the labelled rows Falcon has not postponed.
+
+    Parameters
+    ----------
+    base : estimator
+        Unfitted classifier; cloned at every fit.
+    ledger : PostponementLedger, optional
+        The record shared with :class:`FalconSampling`; without one nothing is
+        postponed.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        ``base`` fitted on the kept rows.
+    n_postponed_ : int
+        Rows left out of the last fit.
+    """
+
+    def __init__(self, base: Any, *, ledger: PostponementLedger | None = None) -> None:
+        self.base = base
+        self.ledger = ledger
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        sensitive_features: Any = None,
+        sample_weight: Any = None,
+    ) -> PostponingClassifier:
+        """Fit ``base`` on the rows of ``(X, y)`` that are not postponed.
+
+        If leaving the postponed rows out would leave a single class, every row is
+        used for this fit (the base learner could not be fitted otherwise).
+        """
+        X = np.asarray(X)
+        y = np.asarray(y)
+        keep = np.ones(y.shape[0], dtype=bool) if self.ledger is None else self.ledger.resolve(y)
+        if np.unique(y[keep]).shape[0] < 2 <= np.unique(y).shape[0]:
+            keep[:] = True
+        model = clone(self.base)
+        accepted = inspect.signature(model.fit).parameters
+        options: dict[str, Any] = {}
+        if sensitive_features is not None and "sensitive_features" in accepted:
+            options["sensitive_features"] = np.asarray(sensitive_features)[keep]
+        if sample_weight is not None:
+            options["sample_weight"] = np.asarray(sample_weight)[keep]
+        model.fit(X[keep], y[keep], **options)
+        self.estimator_ = model
+        self.classes_ = getattr(model, "classes_", np.unique(y[keep]))
+        self.n_postponed_ = int((~keep).sum())
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """``estimator_.predict_proba(X)``."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``estimator_.predict(X)``."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(X)

@@ -1,0 +1,398 @@
+"""Linear and MLP classifiers in torch, with the scikit-learn estimator API.
+
+Both minimise the sample-weighted mean cross-entropy plus an L2 penalty on the
+weights (biases are not penalised), full batch:
+
+    loss(theta) = sum_i w_i * CE(f(x_i), y_i) / sum_i w_i + weight_decay / 2 * ||W||^2
+
+Two classes use one logit and the logistic loss (the same model as scikit-learn's
+binary ``LogisticRegression``, whose objective ``||w||^2 / 2 + C * sum_i w_i * l_i``
+has the same minimiser when ``weight_decay = 1 / (C * sum_i w_i)``); more classes use
+softmax. Written here rather than taken from scikit-learn because the models must
+run on a GPU when one is present and serve as the base of the torch learners that
+add fairness terms to this loss.
+"""
+
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from torch import nn
+from torch.nn import functional as F
+
+from fairpool.errors import (
+    EmptyInputError,
+    InvalidInputError,
+    LengthMismatchError,
+    MissingValueError,
+)
+from fairpool.learners._device import select_device
+
+__all__ = ["TorchLinearClassifier", "TorchMLPClassifier"]
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
+# Rows per forward pass at prediction time: bounds the memory of the hidden layers
+# on a 1e6-row pool without a Python loop over examples.
+_PREDICT_CHUNK = 1 << 16
+
+
+def _as_features(X: Any, *, arg: str = "X") -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise InvalidInputError(
+            f"{arg} must be a 2-D array (n_samples, n_features), got shape {X.shape}"
+        )
+    if X.dtype.kind not in "fiub":
+        raise InvalidInputError(f"{arg} must be numeric, got dtype {X.dtype}")
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise MissingValueError(f"{arg} contains NaN or infinite values")
+    return X
+
+
+class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
+    """Shared fitting and prediction of the torch classifiers (full-batch training)."""
+
+    @abstractmethod
+    def _network(self, n_features: int, n_outputs: int, generator: torch.Generator) -> nn.Module:
+        """The untrained network mapping features to one logit (binary) or one per class."""
+
+    def _dtype(self) -> torch.dtype:
+        try:
+            return _DTYPES[self.dtype]
+        except KeyError:
+            raise InvalidInputError(
+                f"dtype must be one of {sorted(_DTYPES)}, got {self.dtype!r}"
+            ) from None
+
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, extra_objective: Any = None
+    ) -> _TorchClassifier:
+        """Fit the network on ``X``, ``y`` (full batch).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels; at least two distinct values.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weight of each row in the mean loss.
+        extra_objective : callable, optional
+            ``f(network, dtype, device) -> (() -> scalar tensor)``: a term added to
+            the training objective (the causal-consistency penalty of
+            :class:`~fairpool.learners.CausallyConsistent`).
+
+        Returns
+        -------
+        self
+        """
+        X = _as_features(X)
+        y = np.asarray(y)
+        if X.shape[0] == 0:
+            raise EmptyInputError("X has no rows to fit on")
+        if y.shape != (X.shape[0],):
+            raise LengthMismatchError(
+                f"y must have shape ({X.shape[0]},) to match X, got {y.shape}"
+            )
+        if y.dtype.kind == "f" and np.isnan(y).any():
+            raise MissingValueError("y contains NaN")
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if self.classes_.shape[0] < 2:
+            raise InvalidInputError(
+                f"y has a single class ({self.classes_[0]!r}); a classifier needs at least two"
+            )
+        if sample_weight is None:
+            weight = np.ones(X.shape[0])
+        else:
+            weight = np.asarray(sample_weight, dtype=np.float64)
+            if weight.shape != (X.shape[0],):
+                raise LengthMismatchError(
+                    f"sample_weight must have shape ({X.shape[0]},), got {weight.shape}"
+                )
+            if not np.isfinite(weight).all() or (weight < 0).any() or weight.sum() <= 0:
+                raise InvalidInputError(
+                    "sample_weight must be finite, non-negative, with a positive sum"
+                )
+        if self.optimizer not in ("lbfgs", "adam"):
+            raise InvalidInputError(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
+
+        device = select_device(self.device)
+        dtype = self._dtype()
+        generator = torch.Generator().manual_seed(
+            0 if self.random_state is None else int(self.random_state)
+        )
+        n_outputs = 1 if self.classes_.shape[0] == 2 else int(self.classes_.shape[0])
+        network = self._network(X.shape[1], n_outputs, generator).to(device=device, dtype=dtype)
+
+        Xt = torch.as_tensor(X, dtype=dtype, device=device)
+        wt = torch.as_tensor(weight / weight.sum(), dtype=dtype, device=device)
+        if n_outputs == 1:
+            target = torch.as_tensor(codes, dtype=dtype, device=device)
+
+            def data_loss() -> torch.Tensor:
+                logit = network(Xt).squeeze(1)
+                return (
+                    wt * F.binary_cross_entropy_with_logits(logit, target, reduction="none")
+                ).sum()
+        else:
+            target = torch.as_tensor(codes, dtype=torch.long, device=device)
+
+            def data_loss() -> torch.Tensor:
+                return (wt * F.cross_entropy(network(Xt), target, reduction="none")).sum()
+
+        weights = [p for name, p in network.named_parameters() if name.endswith("weight")]
+
+        extra = None if extra_objective is None else extra_objective(network, dtype, device)
+
+        def objective() -> torch.Tensor:
+            penalty = sum((p * p).sum() for p in weights)
+            value = data_loss() + 0.5 * self.weight_decay * penalty
+            return value if extra is None else value + extra()
+
+        self.n_iter_ = self._optimise(network, objective)
+        with torch.no_grad():
+            self.loss_ = float(objective())
+        self.network_ = network.eval()
+        self.device_ = device
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _optimise(self, network: nn.Module, objective: Any) -> int:
+        params = list(network.parameters())
+        if self.optimizer == "lbfgs":
+            opt = torch.optim.LBFGS(
+                params,
+                lr=1.0,
+                max_iter=self.max_iter,
+                tolerance_grad=self.tol,
+                tolerance_change=self.tol * 1e-3,
+                history_size=20,
+                line_search_fn="strong_wolfe",
+            )
+            evaluations = 0
+
+            def closure() -> torch.Tensor:
+                nonlocal evaluations
+                evaluations += 1
+                opt.zero_grad()
+                loss = objective()
+                loss.backward()
+                return loss
+
+            opt.step(closure)
+            return evaluations
+        opt = torch.optim.Adam(params, lr=self.learning_rate)
+        previous = np.inf
+        for step in range(1, self.max_iter + 1):
+            opt.zero_grad()
+            loss = objective()
+            loss.backward()
+            opt.step()
+            value = float(loss.detach())
+            if abs(previous - value) < self.tol * max(1.0, abs(value)):
+                return step
+            previous = value
+        return self.max_iter
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Raw network outputs: one logit per row for two classes, else one per class."""
+        if not hasattr(self, "network_"):
+            raise InvalidInputError(f"{type(self).__name__} is not fitted; call fit first")
+        X = _as_features(X)
+        if X.shape[1] != self.n_features_in_:
+            raise InvalidInputError(
+                f"X has {X.shape[1]} features, the model was fitted on {self.n_features_in_}"
+            )
+        dtype = self._dtype()
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], _PREDICT_CHUNK):
+                chunk = torch.as_tensor(
+                    X[start : start + _PREDICT_CHUNK], dtype=dtype, device=self.device_
+                )
+                outputs.append(self.network_(chunk).to("cpu", torch.float64).numpy())
+        out = np.concatenate(outputs) if outputs else np.empty((0, self.network_out_))
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    @property
+    def network_out_(self) -> int:
+        """Number of network outputs (1 for binary tasks)."""
+        return 1 if self.classes_.shape[0] == 2 else int(self.classes_.shape[0])
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns ordered as ``classes_``."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            positive = 1.0 / (1.0 + np.exp(-scores))
+            return np.column_stack([1.0 - positive, positive])
+        scores = scores - scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable class of each row."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class TorchLinearClassifier(_TorchClassifier):
+    """L2-regularised logistic (softmax for more than two classes) regression in torch.
+
+    Parameters
+    ----------
+    weight_decay : float, default=1e-3
+        Strength of the L2 penalty ``weight_decay / 2 * ||W||^2`` added to the mean loss.
+    optimizer : {"lbfgs", "adam"}, default="lbfgs"
+        Full-batch optimiser. The problem is convex, so L-BFGS converges in few steps.
+    max_iter : int, default=500
+        Most L-BFGS iterations, or Adam steps.
+    learning_rate : float, default=0.05
+        Adam step size (ignored by L-BFGS, which uses a strong-Wolfe line search).
+    tol : float, default=1e-7
+        Gradient tolerance of L-BFGS; relative loss change that stops Adam.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        Where to train and predict; ``"auto"`` is CUDA when available, else the CPU.
+    dtype : {"float32", "float64"}, default="float32"
+    random_state : int, optional
+        Seed of the torch generator (the linear model starts at zero, so it is unused
+        by training; kept for a uniform interface with the MLP).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    network_ : torch.nn.Module
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray
+    n_iter_ : int
+        Adam steps, or L-BFGS function evaluations.
+    loss_ : float
+        The objective at the end of training.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> X, y = make_classification(random_state=0)
+    >>> TorchLinearClassifier(device="cpu").fit(X, y).predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        *,
+        weight_decay: float = 1e-3,
+        optimizer: Literal["lbfgs", "adam"] = "lbfgs",
+        max_iter: int = 500,
+        learning_rate: float = 0.05,
+        tol: float = 1e-7,
+        device: str = "auto",
+        dtype: Literal["float32", "float64"] = "float32",
+        random_state: int | None = 0,
+    ) -> None:
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.tol = tol
+        self.device = device
+        self.dtype = dtype
+        self.random_state = random_state
+
+    def _network(self, n_features: int, n_outputs: int, generator: torch.Generator) -> nn.Module:
+        layer = torch.nn.utils.skip_init(nn.Linear, n_features, n_outputs)
+        with torch.no_grad():  # start at zero: the convex optimum does not depend on the start
+            layer.weight.zero_()
+            layer.bias.zero_()
+        return layer
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """Weights, shaped like scikit-learn's ``LogisticRegression.coef_``."""
+        return self.network_.weight.detach().to("cpu", torch.float64).numpy().copy()
+
+    @property
+    def intercept_(self) -> np.ndarray:
+        """Biases, shaped like scikit-learn's ``LogisticRegression.intercept_``."""
+        return self.network_.bias.detach().to("cpu", torch.float64).numpy().copy()
+
+
+class TorchMLPClassifier(_TorchClassifier):
+    """Multi-layer perceptron classifier in torch, trained full batch.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : sequence of int, default=(64,)
+        Width of each hidden layer.
+    activation : {"relu", "tanh", "gelu"}, default="relu"
+    weight_decay : float, default=1e-4
+        Strength of the L2 penalty on all weight matrices.
+    optimizer : {"adam", "lbfgs"}, default="adam"
+    max_iter : int, default=300
+        Most Adam steps (full-batch epochs), or L-BFGS iterations.
+    learning_rate : float, default=0.01
+        Adam step size.
+    tol : float, default=1e-6
+        Relative loss change that stops Adam; gradient tolerance of L-BFGS.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+    dtype : {"float32", "float64"}, default="float32"
+    random_state : int, optional
+        Seed of the ``torch.Generator`` that draws the initial weights.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    network_ : torch.nn.Module
+    n_iter_ : int
+    loss_ : float
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes: Sequence[int] = (64,),
+        activation: Literal["relu", "tanh", "gelu"] = "relu",
+        weight_decay: float = 1e-4,
+        optimizer: Literal["adam", "lbfgs"] = "adam",
+        max_iter: int = 300,
+        learning_rate: float = 0.01,
+        tol: float = 1e-6,
+        device: str = "auto",
+        dtype: Literal["float32", "float64"] = "float32",
+        random_state: int | None = 0,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.tol = tol
+        self.device = device
+        self.dtype = dtype
+        self.random_state = random_state
+
+    def _network(self, n_features: int, n_outputs: int, generator: torch.Generator) -> nn.Module:
+        if self.activation not in _ACTIVATIONS:
+            raise InvalidInputError(
+                f"activation must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}"
+            )
+        sizes = [n_features, *(int(h) for h in self.hidden_layer_sizes), n_outputs]
+        if any(s < 1 for s in sizes[1:-1]):
+            raise InvalidInputError(
+                f"hidden_layer_sizes must be positive, got {self.hidden_layer_sizes!r}"
+            )
+        layers: list[nn.Module] = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+            # skip_init leaves the global torch RNG untouched; the seeded generator fills in.
+            layer = torch.nn.utils.skip_init(nn.Linear, fan_in, fan_out)
+            bound = 1.0 / np.sqrt(fan_in)
+            with torch.no_grad():
+                layer.weight.uniform_(-bound, bound, generator=generator)
+                layer.bias.uniform_(-bound, bound, generator=generator)
+            layers += [layer, _ACTIVATIONS[self.activation]()]
+        return nn.Sequential(*layers[:-1])
