@@ -130,3 +130,11 @@ split = "random"
 learners = ["logreg"]
 strategies = ["random", "entropy", { name = "facagen", tuner = "ucb" }]
 """
+
+
+def blas_threads(_: object) -> int:
+    """The BLAS thread count of the process this runs in (for the executor's thread cap)."""
+    from threadpoolctl import threadpool_info
+
+    np.ones((2, 2)) @ np.ones((2, 2))
+    return max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")

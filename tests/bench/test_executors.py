@@ -21,7 +21,7 @@ from fairpool.bench import (
 )
 from fairpool.errors import InvalidInputError
 
-from .fakes import fake_cell
+from .fakes import blas_threads, fake_cell
 
 HAS_RAY = importlib.util.find_spec("ray") is not None
 
@@ -55,6 +55,14 @@ def test_local_pool_returns_every_result_and_stops_its_workers_when_left_early()
     # leaving the block with cells in flight terminates the workers at once
     assert time.perf_counter() - start < 10
     assert processes and all(not p.is_alive() for p in processes)
+
+
+def test_local_pool_caps_each_workers_blas_threads():
+    # Regression: once fairpool.bench's __init__ imported numpy eagerly, workers loaded
+    # BLAS before the cap was set and ran 2 threads each (and OT distances moved by 1e-10).
+    with LocalExecutor(2) as ex:
+        threads = set(ex.map_unordered(blas_threads, [0, 1, 2, 3]))
+    assert threads == {max(1, available_cpus() // 2)}
 
 
 def test_execute_cell_turns_errors_into_text(small_config):

@@ -6,146 +6,89 @@ private module each, are the config (:class:`ExperimentConfig`), the grid of cel
 (:func:`make_executor`), the DuckDB store (:class:`ResultsStore`), the resumable runner
 (:func:`run_experiment`), the summaries, the plots and the HTML report
 (:func:`write_report`). See docs/runner.md.
+
+Names load on first use (the module ``__getattr__`` below): a pool worker that imports
+the executors must not load numpy and BLAS before it has capped their threads.
 """
 
-from fairpool.bench._cells import (
-    CellOutcome,
-    CellResult,
-    CellRunner,
-    execute_cell,
-    load_cell_dataset,
-    package_versions,
-    run_cell,
-)
-from fairpool.bench._commands import (
-    check_command_output,
-    print_results,
-    run_and_summarise,
-)
-from fairpool.bench._config import (
-    METRICS,
-    SPLITS,
-    Component,
-    ExperimentConfig,
-    GridSpec,
-    Registry,
-    bundled_configs,
-    check_datasets,
-    default_registry,
-    load_config,
-    parse_config,
-)
-from fairpool.bench._executors import (
-    EXECUTORS,
-    Executor,
-    LocalExecutor,
-    RayExecutor,
-    SerialExecutor,
-    available_cpus,
-    make_executor,
-)
-from fairpool.bench._grid import (
-    Cell,
-    canonical_json,
-    expand_grid,
-)
-from fairpool.bench._plots import (
-    DISPARITIES,
-    figure_png,
-    figure_svg,
-    group_makeup,
-    plot_group_makeup,
-    plot_learning_curves,
-    plot_tradeoff,
-)
-from fairpool.bench._progress import (
-    BarProgress,
-    ProgressReporter,
-    SilentProgress,
-    make_progress,
-)
-from fairpool.bench._report import (
-    html_table,
-    render_report,
-    write_report,
-)
-from fairpool.bench._runner import (
-    RunOutcome,
-    default_database,
-    run_experiment,
-)
-from fairpool.bench._store import (
-    DEFAULT_DB_NAME,
-    RUN_COLUMNS,
-    ResultsStore,
-)
-from fairpool.bench._summary import (
-    FACAGEN_METRICS,
-    GROUP_COLUMNS,
-    facagen_table,
-    format_summary,
-    present_metrics,
-    print_table,
-    summarise,
-)
+from __future__ import annotations
 
-__all__ = [
-    "BarProgress",
-    "Cell",
-    "CellOutcome",
-    "CellResult",
-    "CellRunner",
-    "Component",
-    "DEFAULT_DB_NAME",
-    "DISPARITIES",
-    "EXECUTORS",
-    "Executor",
-    "ExperimentConfig",
-    "FACAGEN_METRICS",
-    "GROUP_COLUMNS",
-    "GridSpec",
-    "LocalExecutor",
-    "METRICS",
-    "ProgressReporter",
-    "RUN_COLUMNS",
-    "RayExecutor",
-    "Registry",
-    "ResultsStore",
-    "RunOutcome",
-    "SPLITS",
-    "SerialExecutor",
-    "SilentProgress",
-    "available_cpus",
-    "bundled_configs",
-    "canonical_json",
-    "check_command_output",
-    "check_datasets",
-    "default_database",
-    "default_registry",
-    "execute_cell",
-    "expand_grid",
-    "facagen_table",
-    "figure_png",
-    "figure_svg",
-    "format_summary",
-    "group_makeup",
-    "html_table",
-    "load_cell_dataset",
-    "load_config",
-    "make_executor",
-    "make_progress",
-    "package_versions",
-    "parse_config",
-    "plot_group_makeup",
-    "plot_learning_curves",
-    "plot_tradeoff",
-    "present_metrics",
-    "print_results",
-    "print_table",
-    "render_report",
-    "run_and_summarise",
-    "run_cell",
-    "run_experiment",
-    "summarise",
-    "write_report",
-]
+import importlib
+from typing import Any
+
+#: Public name -> the private module that defines it.
+_EXPORTS: dict[str, str] = {
+    "BarProgress": "_progress",
+    "Cell": "_grid",
+    "CellOutcome": "_cells",
+    "CellResult": "_cells",
+    "CellRunner": "_cells",
+    "Component": "_config",
+    "DEFAULT_DB_NAME": "_store",
+    "DISPARITIES": "_plots",
+    "EXECUTORS": "_executors",
+    "Executor": "_executors",
+    "ExperimentConfig": "_config",
+    "FACAGEN_METRICS": "_summary",
+    "GROUP_COLUMNS": "_summary",
+    "GridSpec": "_config",
+    "LocalExecutor": "_executors",
+    "METRICS": "_config",
+    "ProgressReporter": "_progress",
+    "RUN_COLUMNS": "_store",
+    "RayExecutor": "_executors",
+    "Registry": "_config",
+    "ResultsStore": "_store",
+    "RunOutcome": "_runner",
+    "SPLITS": "_config",
+    "SerialExecutor": "_executors",
+    "SilentProgress": "_progress",
+    "available_cpus": "_executors",
+    "bundled_configs": "_config",
+    "canonical_json": "_grid",
+    "check_command_output": "_commands",
+    "check_datasets": "_config",
+    "default_database": "_runner",
+    "default_registry": "_config",
+    "execute_cell": "_cells",
+    "expand_grid": "_grid",
+    "facagen_table": "_summary",
+    "figure_png": "_plots",
+    "figure_svg": "_plots",
+    "format_summary": "_summary",
+    "group_makeup": "_plots",
+    "html_table": "_report",
+    "load_cell_dataset": "_cells",
+    "load_config": "_config",
+    "make_executor": "_executors",
+    "make_progress": "_progress",
+    "package_versions": "_cells",
+    "parse_config": "_config",
+    "plot_group_makeup": "_plots",
+    "plot_learning_curves": "_plots",
+    "plot_tradeoff": "_plots",
+    "present_metrics": "_summary",
+    "print_results": "_commands",
+    "print_table": "_summary",
+    "render_report": "_report",
+    "run_and_summarise": "_commands",
+    "run_cell": "_cells",
+    "run_experiment": "_runner",
+    "summarise": "_summary",
+    "write_report": "_report",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fairpool.bench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"fairpool.bench.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -92,6 +92,12 @@ def _prepare_worker(threads: int) -> None:
             libc.prctl(1, signal.SIGKILL, 0, 0, 0)
     for name in _THREAD_VARIABLES:
         os.environ.setdefault(name, str(threads))
+    # Libraries already loaded (the environment variables only reach those loaded later)
+    # are capped through threadpoolctl (scikit-learn's dependency).
+    if all(os.environ.get(name) == str(threads) for name in _THREAD_VARIABLES):
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
 
 
 class LocalExecutor:
