@@ -8,8 +8,8 @@ main job's results identical for the same seeds::
     python benchmarks/compare_results.py before/fairpool.duckdb after/fairpool.duckdb
 
 Every column of every round is compared exactly (floats bit for bit, NaN equal to
-NaN), except the timing columns (any with ``seconds`` in the name), which measure the machine. Prints
-one line per differing column and exits 1 when anything differs.
+NaN), except the timing columns (any with ``seconds`` in the name), which measure the
+machine. Prints one line per differing column and exits 1 when anything differs.
 """
 
 from __future__ import annotations

@@ -33,12 +33,18 @@ from fairpool.errors import (
     NonBinaryLabelError,
     SingleGroupError,
 )
+from fairpool.metrics import check_disparity_name
 
 __all__ = ["FairReductionClassifier", "FairnessConstraint", "FAIRNESS_CONSTRAINTS", "check_eps"]
 
-FairnessConstraint = Literal["demographic_parity", "error_rate", "equalized_odds"]
+#: ``"error_rate"`` is the alias of ``"error_rate_parity"`` (fairlearn's ErrorRateParity).
+FairnessConstraint = Literal[
+    "demographic_parity", "error_rate_parity", "error_rate", "equalized_odds"
+]
 #: The constraint names :class:`FairReductionClassifier` accepts.
-FAIRNESS_CONSTRAINTS: tuple[str, ...] = ("demographic_parity", "error_rate", "equalized_odds")
+FAIRNESS_CONSTRAINTS: tuple[str, ...] = (
+    "demographic_parity", "error_rate_parity", "equalized_odds"
+)
 
 
 def check_eps(eps: float) -> float:
@@ -58,13 +64,23 @@ def check_eps(eps: float) -> float:
 
 
 def check_constraint(constraint: str) -> str:
-    """Validate a constraint name against :data:`FAIRNESS_CONSTRAINTS`."""
-    if constraint not in FAIRNESS_CONSTRAINTS:
-        raise InvalidInputError(
-            f"constraint must be one of {', '.join(map(repr, FAIRNESS_CONSTRAINTS))}, "
-            f"got {constraint!r}"
-        )
-    return constraint
+    """Validate a constraint name against :data:`FAIRNESS_CONSTRAINTS` (the vocabulary of
+    :mod:`fairpool.metrics`; ``"error_rate_parity"`` may be spelt ``"error_rate"``).
+
+    Returns
+    -------
+    str
+        ``constraint`` as given.
+
+    Raises
+    ------
+    InvalidInputError
+        It names no disparity the reduction supports.
+    """
+    return check_disparity_name(
+        constraint, ("demographic_parity", "error_rate_parity", "equalized_odds"),
+        argument="constraint",
+    )
 
 
 def _moment(constraint: str, eps: float) -> Any:
@@ -73,10 +89,11 @@ def _moment(constraint: str, eps: float) -> Any:
 
     moments = {
         "demographic_parity": DemographicParity,
-        "error_rate": ErrorRateParity,
+        "error_rate_parity": ErrorRateParity,
         "equalized_odds": EqualizedOdds,
     }
-    return moments[constraint](difference_bound=eps)
+    name = check_disparity_name(constraint, tuple(moments), argument="constraint", canonical=True)
+    return moments[name](difference_bound=eps)
 
 
 class FairReductionClassifier(ClassifierMixin, BaseEstimator):
@@ -87,7 +104,7 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
     base : estimator, optional
         Unfitted scikit-learn classifier whose ``fit`` accepts ``sample_weight``;
         cloned for every fit. Defaults to ``LogisticRegression(max_iter=1000)``.
-    constraint : {"demographic_parity", "error_rate", "equalized_odds"}
+    constraint : {"demographic_parity", "error_rate_parity", "equalized_odds"}
         Default ``"demographic_parity"``.
         fairlearn's ``DemographicParity``, ``ErrorRateParity`` or ``EqualizedOdds``.
     eps : float, default=0.04

@@ -36,6 +36,12 @@ from fairpool.metrics._disparity import (
     error_rate_balance,
     error_rate_difference,
 )
+from fairpool.metrics._group_spread import (
+    group_means,
+    group_means_torch,
+    group_spread,
+    group_spread_torch,
+)
 from fairpool.metrics._rates import (
     RATE_NAMES,
     group_rates,
@@ -52,9 +58,23 @@ from fairpool.metrics._regression import (
 from fairpool.metrics._report import DataReport, GroupReport, data_report, group_report
 from fairpool.metrics._transport import optimal_transport_distance
 from fairpool.metrics._validation import UndefinedRateWarning
+from fairpool.metrics._vocabulary import (
+    DISPARITY_ALIASES,
+    DISPARITY_NAMES,
+    DisparityName,
+    check_disparity_name,
+)
 
 __all__ = [
+    "DISPARITY_ALIASES",
+    "DISPARITY_NAMES",
+    "DisparityName",
     "RATE_NAMES",
+    "check_disparity_name",
+    "group_means",
+    "group_means_torch",
+    "group_spread",
+    "group_spread_torch",
     "DataReport",
     "EncodedGroups",
     "GroupReport",

@@ -47,6 +47,7 @@ from fairpool.errors import (
     NonBinaryLabelError,
     SingleGroupError,
 )
+from fairpool.metrics import check_disparity_name
 
 __all__ = [
     "FairnessName",
@@ -532,11 +533,7 @@ def check_fairness_name(fairness: str) -> str:
     InvalidInputError
         ``fairness`` is not one of ``FairnessName``.
     """
-    if fairness not in _FAIRNESS_NAMES:
-        raise InvalidInputError(
-            f"fairness must be one of {', '.join(_FAIRNESS_NAMES)}; got {fairness!r}"
-        )
-    return fairness
+    return check_disparity_name(fairness, _FAIRNESS_NAMES)
 
 
 def _check_options(fairness: str, method: str) -> None:

@@ -45,7 +45,7 @@ class FairReductionSampling(Strategy):
     selection : str, default="random"
         Name of the registered strategy that picks the rows (``"random"`` for
         PANDA's *Fairlearn*, ``"margin"`` for *Fairlearn+AL*).
-    constraint : {"demographic_parity", "error_rate", "equalized_odds"}
+    constraint : {"demographic_parity", "error_rate_parity", "equalized_odds"}
         Default ``"demographic_parity"``.
         The reduction's constraint (fairlearn's ``DemographicParity``,
         ``ErrorRateParity``, ``EqualizedOdds``).

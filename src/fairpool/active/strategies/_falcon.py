@@ -45,7 +45,12 @@ from fairpool.active._strategy import Strategy, check_query_size, top_k
 from fairpool.active.strategies._uncertainty import entropy_score
 from fairpool.errors import InvalidInputError, NonBinaryLabelError, SingleGroupError
 from fairpool.learners import PostponementLedger, PostponingClassifier
-from fairpool.metrics import confusion_by_group, rates_from_confusion
+from fairpool.metrics import (
+    check_disparity_name,
+    confusion_by_group,
+    group_spread,
+    rates_from_confusion,
+)
 
 __all__ = [
     "Exp3",
@@ -61,16 +66,6 @@ _FAIRNESS = ("demographic_parity", "equal_opportunity", "equalized_odds")
 # ---------------------------------------------------------------------------
 # target pairs
 # ---------------------------------------------------------------------------
-def _spread(rates: np.ndarray) -> tuple[float, int, int]:
-    """``(max - min, argmin, argmax)`` over the defined (non-NaN) rates; NaN if < 2."""
-    defined = np.flatnonzero(~np.isnan(rates))
-    if defined.shape[0] < 2:
-        return math.nan, -1, -1
-    values = rates[defined]
-    lo, hi = defined[np.argmin(values)], defined[np.argmax(values)]
-    return float(rates[hi] - rates[lo]), int(lo), int(hi)
-
-
 def target_pairs(
     y_true: np.ndarray,
     y_pred: np.ndarray,
@@ -105,17 +100,14 @@ def target_pairs(
     disparity : float
         NaN when undefined.
     """
-    if fairness not in _FAIRNESS:
-        raise InvalidInputError(
-            f"fairness must be one of {', '.join(map(repr, _FAIRNESS))}, got {fairness!r}"
-        )
+    check_disparity_name(fairness, _FAIRNESS)
     rates = rates_from_confusion(confusion_by_group(y_true, y_pred, groups, n_groups=n_groups))
     if fairness == "demographic_parity":
-        gap, lo, hi = _spread(rates["selection_rate"])
+        gap, lo, hi = group_spread(rates["selection_rate"])
         targets = ((1, lo), (0, hi))
     else:
-        tpr_gap, tpr_lo, _ = _spread(rates["tpr"])
-        fpr_gap, _, fpr_hi = _spread(rates["fpr"])
+        tpr_gap, tpr_lo, _ = group_spread(rates["tpr"])
+        fpr_gap, _, fpr_hi = group_spread(rates["fpr"])
         if fairness == "equal_opportunity" or not fpr_gap > tpr_gap:
             # equalized odds: ties and an undefined FPR gap go to the TPR side
             gap, targets = tpr_gap, ((1, tpr_lo),)
@@ -235,10 +227,7 @@ class FalconSampling(Strategy):
         gamma: float = 0.25,
         postpone: bool = True,
     ) -> None:
-        if fairness not in _FAIRNESS:
-            raise InvalidInputError(
-                f"fairness must be one of {', '.join(map(repr, _FAIRNESS))}, got {fairness!r}"
-            )
+        check_disparity_name(fairness, _FAIRNESS)
         try:
             policies = tuple(policies)
         except TypeError:

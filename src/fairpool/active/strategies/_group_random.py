@@ -25,6 +25,7 @@ import numpy as np
 from fairpool.active._registry import register_strategy
 from fairpool.active._state import QueryState
 from fairpool.active._strategy import Strategy, check_query_size
+from fairpool.metrics import group_means
 
 __all__ = ["RandomSampling", "GroupAwareRandomSampling", "group_error_rates"]
 
@@ -57,10 +58,7 @@ def group_error_rates(
     -------
     ndarray of shape (n_groups,)
     """
-    wrong = np.bincount(groups, weights=(y_true != y_pred).astype(np.float64), minlength=n_groups)
-    size = np.bincount(groups, minlength=n_groups).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(size > 0, wrong / size, np.nan)
+    return group_means((y_true != y_pred).astype(np.float64), groups, n_groups)[0]
 
 
 @register_strategy("group_random")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fairpool.errors import BudgetError, InvalidInputError
+from fairpool.metrics import check_disparity_name
 
 __all__ = [
     "ConstraintName",
@@ -150,10 +151,7 @@ class PandaConfig:
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        if self.constraint not in _CONSTRAINTS:
-            raise InvalidInputError(
-                f"constraint must be one of {_CONSTRAINTS}, got {self.constraint!r}"
-            )
+        check_disparity_name(self.constraint, _CONSTRAINTS, argument="constraint")
         if not (isinstance(self.rho, int | float) and math.isfinite(self.rho) and self.rho > 0):
             raise InvalidInputError(f"rho must be a positive number, got {self.rho!r}")
         for name in ("budget", "initial_size", "episode_pool_size", "validation_size",

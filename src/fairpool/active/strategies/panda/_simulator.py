@@ -23,6 +23,7 @@ from fairpool.active.strategies.panda._policy import (
 )
 from fairpool.active.strategies.panda._tasks import MetaTask
 from fairpool.errors import InvalidInputError
+from fairpool.metrics import check_disparity_name, group_means_torch, group_spread_torch
 
 __all__ = [
     "logistic_gradient",
@@ -83,27 +84,6 @@ def unrolled_logistic_gd(
 # ---------------------------------------------------------------------------
 # disparities and the constraint
 # ---------------------------------------------------------------------------
-def _group_means(values: torch.Tensor, mask: torch.Tensor, groups: torch.Tensor, n_groups: int):
-    """Per-group mean of ``values`` over rows where ``mask``; and which groups have rows."""
-    mask = mask.to(values.dtype)
-    sums = torch.zeros(n_groups, dtype=values.dtype, device=values.device).index_add(
-        0, groups, values * mask
-    )
-    counts = torch.zeros(n_groups, dtype=values.dtype, device=values.device).index_add(
-        0, groups, mask
-    )
-    present = counts > 0
-    return sums / counts.clamp_min(1.0), present
-
-
-def _spread(rates: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
-    """max - min of ``rates`` over the groups that are present."""
-    if int(present.sum()) < 2:
-        return rates.sum() * 0.0
-    r = rates[present]
-    return r.max() - r.min()
-
-
 def soft_disparity(
     predictions: torch.Tensor,
     y: torch.Tensor,
@@ -124,15 +104,16 @@ def soft_disparity(
     With hard 0/1 ``predictions`` it equals the usual metric.
     """
     if constraint == "demographic_parity":
-        rate, present = _group_means(predictions, torch.ones_like(y, dtype=torch.bool), groups,
+        rate, present = group_means_torch(predictions, torch.ones_like(y, dtype=torch.bool), groups,
                                      n_groups)
-        return _spread(rate, present)
+        return group_spread_torch(rate, present)
     if constraint == "error_rate_balance":
         errors = predictions * (1 - y) + (1 - predictions) * y
-        rate, present = _group_means(errors, torch.ones_like(y, dtype=torch.bool), groups,
+        rate, present = group_means_torch(errors, torch.ones_like(y, dtype=torch.bool), groups,
                                      n_groups)
-        return _spread(rate, present)
-    raise InvalidInputError(f"constraint must be one of {_CONSTRAINTS}, got {constraint!r}")
+        return group_spread_torch(rate, present)
+    check_disparity_name(constraint, _CONSTRAINTS, argument="constraint")
+    raise AssertionError("unreachable: every supported constraint is handled above")
 
 
 def hard_disparity(
