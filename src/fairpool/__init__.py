@@ -20,12 +20,12 @@ from fairpool.errors import FairpoolError
 
 __version__ = "0.1.0"
 __all__ = ["FairpoolError", "active", "bench", "causal", "datasets", "learners", "metrics",
-           "mitigation", "__version__"]
+           "__version__"]
 
-_SUBMODULES = {"active", "bench", "causal", "datasets", "learners", "metrics", "mitigation"}
+_SUBMODULES = {"active", "bench", "causal", "datasets", "learners", "metrics"}
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fairpool import active, bench, causal, datasets, learners, metrics, mitigation
+    from fairpool import active, bench, causal, datasets, learners, metrics
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,10 @@ docs/runner.md for every key). Keys at the top of the file are defaults that eve
 
 Validation happens here, before anything runs, and every error names the key at
 fault (``grid[1].strategies[0].name``) and the values it accepts.
+
+Why one module of ~640 lines: it is the schema of the TOML file, key by key, with the
+validation and message of each; the keys refer to one another (defaults inherited by
+grids, options checked against the registries), so it reads best in one place.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ family              names                                       source
 ``panda/``          panda                                       Sharaf et al. 2022
 ==================  ==========================================  ============================
 
-``_expected_fairness`` is the engine FAL and FACA-GEN's F(x) share.
+``_expected_fairness`` is the engine FAL and FACA-GEN's F(x) share, with the closed-form
+logistic refit of ``fal_fast`` in ``_newton_refit``.
 """
 
 from fairpool.active.strategies._dfa2l import (
