@@ -52,3 +52,15 @@ def test_benchmarks_import_only_public_modules():
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("fairpool"):
                 private = [p for p in node.module.split(".") if p.startswith("_")]
                 assert not private, f"{path.name} imports the private module {node.module}"
+
+
+def test_ucb_users_of_facagen_do_not_load_gymnasium_or_stable_baselines():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fairpool.active as a; a.make_strategy('facagen', tuner='ucb'); "
+        "print(sorted(m for m in ('gymnasium', 'stable_baselines3') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
