@@ -248,7 +248,7 @@ def test_fit_rejects_bad_input(data):
         al.fit(X0, y0[:-1], g0)
     with pytest.raises(LengthMismatchError, match="groups must be 1-D"):
         al.fit(X0, y0, g0[:-2])
-    with pytest.raises(MissingValueError, match="y contains NaN"):
+    with pytest.raises(MissingValueError, match="y has a missing value"):
         al.fit(X0, np.where(np.arange(40) == 0, np.nan, y0), g0)
     with pytest.raises(EmptyInputError):
         al.fit(X0[:0], y0[:0], g0[:0])

@@ -36,6 +36,7 @@ from fairpool.errors import (
     SingleGroupError,
 )
 from fairpool.learners import make_learner
+from fairpool.metrics import as_checked_array
 
 __all__ = ["ActiveLearner"]
 
@@ -45,6 +46,7 @@ def _features(X: Any, arg: str, *, n_features: int | None = None) -> np.ndarray:
     try:
         out = np.asarray(X, dtype=np.float32)
     except (TypeError, ValueError) as exc:
+        as_checked_array(X, arg)  # a None among numbers: say it is missing, not non-numeric
         raise InvalidInputError(f"{arg} must be a numeric 2-D array: {exc}") from None
     if out.ndim != 2:
         raise InvalidInputError(f"{arg} must be 2-D (n_samples, n_features), got shape {out.shape}")
@@ -58,23 +60,19 @@ def _features(X: Any, arg: str, *, n_features: int | None = None) -> np.ndarray:
 
 
 def _labels(y: Any, arg: str, n: int) -> np.ndarray:
-    y = np.asarray(y)
+    y = as_checked_array(y, arg)  # missing labels refused before numpy can stringify them
     if y.shape != (n,):
         raise LengthMismatchError(f"{arg} must have shape ({n},) to match the rows, got {y.shape}")
-    if n and pd.isna(y).any():
-        raise MissingValueError(f"{arg} contains NaN or None; every label must be known")
     return y
 
 
 def _check_groups(raw: Any, arg: str, n: int) -> np.ndarray:
-    raw = np.asarray(raw)
+    raw = as_checked_array(raw, arg)
     if raw.ndim != 1 or raw.shape[0] != n:
         raise LengthMismatchError(
             f"{arg} must be 1-D with {n} entries (one group per row), got shape {raw.shape}; "
             "combine several sensitive columns into one intersectional group first"
         )
-    if n and pd.isna(raw).any():
-        raise MissingValueError(f"{arg} contains NaN or None")
     return raw
 
 

@@ -57,18 +57,16 @@ from fairpool.metrics._regression import (
 )
 from fairpool.metrics._report import DataReport, GroupReport, data_report, group_report
 from fairpool.metrics._transport import optimal_transport_distance
-from fairpool.metrics._validation import UndefinedRateWarning
+from fairpool.metrics._validation import UndefinedRateWarning, as_checked_array
 from fairpool.metrics._vocabulary import (
     DISPARITY_ALIASES,
     DISPARITY_NAMES,
-    DisparityName,
     check_disparity_name,
 )
 
 __all__ = [
     "DISPARITY_ALIASES",
     "DISPARITY_NAMES",
-    "DisparityName",
     "RATE_NAMES",
     "check_disparity_name",
     "group_means",
@@ -79,6 +77,7 @@ __all__ = [
     "EncodedGroups",
     "GroupReport",
     "UndefinedRateWarning",
+    "as_checked_array",
     "confusion_by_group",
     "count_by_group",
     "data_report",

@@ -33,6 +33,7 @@ from fairpool.errors import (
 __all__ = [
     "UndefinedRateWarning",
     "as_1d_array",
+    "as_checked_array",
     "as_binary",
     "as_real",
     "as_sample_weight",
@@ -69,6 +70,49 @@ def check_option(value: Any, name: str, allowed: Iterable[str]) -> str:
     return value
 
 
+def as_checked_array(values: Any, name: str) -> np.ndarray:
+    """``values`` as an ndarray, refusing missing values before numpy can disguise them.
+
+    ``np.asarray(["a", "b", float("nan")])`` is the string array ``['a', 'b', 'nan']``
+    and ``np.asarray(["x", None])`` an object array; either way a missing value would
+    become a group or a class of its own. Plain sequences are therefore checked
+    element by element as Python objects first (fairlearn did the same for its issue
+    1155); arrays and pandas objects are checked after conversion.
+
+    Parameters
+    ----------
+    values : array-like
+        A list, tuple, ndarray, Series or Index (any number of dimensions).
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    ndarray
+        ``np.asarray(values)`` (a pandas object's ``to_numpy()``).
+
+    Raises
+    ------
+    MissingValueError
+        A value is NaN, None, ``pd.NA`` or NaT; the message gives its position.
+    """
+    if isinstance(values, list | tuple):
+        _raise_if_missing(pd.isna(np.asarray(values, dtype=object)), name)
+        arr = np.asarray(values)
+    else:
+        arr = values.to_numpy() if isinstance(values, pd.Series | pd.Index) else np.asarray(values)
+    if arr.dtype.kind in "fOmM":
+        _raise_if_missing(pd.isna(arr), name)
+    return arr
+
+
+def _raise_if_missing(missing: np.ndarray, name: str) -> None:
+    if np.ndim(missing) and missing.any():
+        where = np.argwhere(missing)[0]
+        position = int(where[0]) if where.size == 1 else tuple(int(i) for i in where)
+        raise MissingValueError(f"{name} has a missing value (NaN or None) at position {position}")
+
+
 def as_1d_array(values: Any, name: str) -> np.ndarray:
     """Convert a list, tuple, Series, single-column frame or array to a 1-D ndarray.
 
@@ -87,10 +131,7 @@ def as_1d_array(values: Any, name: str) -> np.ndarray:
                 f"{name} must be one column, got a DataFrame with {values.shape[1]} columns"
             )
         values = values.iloc[:, 0]
-    if isinstance(values, pd.Series | pd.Index):
-        arr = values.to_numpy()
-    else:
-        arr = np.asarray(values)
+    arr = as_checked_array(values, name)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
@@ -98,16 +139,6 @@ def as_1d_array(values: Any, name: str) -> np.ndarray:
     if arr.shape[0] == 0:
         raise EmptyInputError(f"{name} is empty; metrics need at least one row")
     return arr
-
-
-def _first_missing(arr: np.ndarray) -> int | None:
-    if arr.dtype.kind == "f":
-        bad = np.flatnonzero(np.isnan(arr))
-    elif arr.dtype.kind == "O":
-        bad = np.flatnonzero(pd.isna(arr))
-    else:
-        return None
-    return int(bad[0]) if bad.size else None
 
 
 def as_binary(values: Any, name: str) -> np.ndarray:
@@ -132,9 +163,6 @@ def as_binary(values: Any, name: str) -> np.ndarray:
         if arr.max() > 1 or (kind == "i" and arr.min() < 0):
             _raise_non_binary(arr, name)
         return arr
-    missing = _first_missing(arr)
-    if missing is not None:
-        raise MissingValueError(f"{name} has a missing value (NaN or None) at position {missing}")
     if kind == "f":
         if not ((arr == 0) | (arr == 1)).all():
             _raise_non_binary(arr, name)
@@ -188,9 +216,6 @@ def as_real(values: Any, name: str) -> np.ndarray:
         If a value is not a number.
     """
     arr = as_1d_array(values, name)
-    missing = _first_missing(arr)
-    if missing is not None:
-        raise MissingValueError(f"{name} has a missing value (NaN or None) at position {missing}")
     try:
         out = arr.astype(np.float64, copy=False)
     except (TypeError, ValueError):
