@@ -201,7 +201,8 @@ def _encode_column(values: Any, feature: str, several: bool) -> tuple[np.ndarray
             raise MissingValueError(f"{what} has a missing value at position {position}")
         categories = [str(c) for c in values.categories]
         return _compact_integers(codes, categories.__getitem__)
-    arr = as_1d_array(values, what)
+    # Object arrays are checked for missing values by the factorization below (-1 codes).
+    arr = as_1d_array(values, what, check_objects=False)
     kind = arr.dtype.kind
     if kind == "b":
         return _compact_integers(arr.view(np.uint8), ("False", "True").__getitem__)
@@ -212,21 +213,26 @@ def _encode_column(values: Any, feature: str, several: bool) -> tuple[np.ndarray
             return _compact_integers(shifted, lambda v: str(lo + v), hi - lo + 1)
         uniques, codes = np.unique(arr, return_inverse=True)
         return codes.astype(np.int64, copy=False), tuple(str(int(u)) for u in uniques)
-    missing = pd.isna(arr)
-    if missing.any():
-        position = int(np.flatnonzero(missing)[0])
-        raise MissingValueError(f"{what} has a missing value (NaN or None) at position {position}")
     try:
         codes, uniques = pd.factorize(arr, sort=True)
+        _refuse_missing_codes(codes, what)
         names = tuple(str(u) for u in uniques)
     except TypeError:  # values of mixed, unorderable types: order by their string form
         codes, uniques = pd.factorize(arr, sort=False)
+        _refuse_missing_codes(codes, what)
         order = np.argsort([str(u) for u in uniques], kind="stable")
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size)
         codes = rank[codes]
         names = tuple(str(uniques[i]) for i in order)
     return codes.astype(np.int64, copy=False), names
+
+
+def _refuse_missing_codes(codes: np.ndarray, what: str) -> None:
+    """pandas codes NaN, None, pd.NA and NaT as -1: refuse them, naming the first."""
+    if codes.shape[0] and codes.min() < 0:
+        position = int(np.flatnonzero(codes < 0)[0])
+        raise MissingValueError(f"{what} has a missing value (NaN or None) at position {position}")
 
 
 def _compact_integers(

@@ -70,7 +70,7 @@ def check_option(value: Any, name: str, allowed: Iterable[str]) -> str:
     return value
 
 
-def as_checked_array(values: Any, name: str) -> np.ndarray:
+def as_checked_array(values: Any, name: str, *, check_objects: bool = True) -> np.ndarray:
     """``values`` as an ndarray, refusing missing values before numpy can disguise them.
 
     ``np.asarray(["a", "b", float("nan")])`` is the string array ``['a', 'b', 'nan']``
@@ -85,6 +85,10 @@ def as_checked_array(values: Any, name: str) -> np.ndarray:
         A list, tuple, ndarray, Series or Index (any number of dimensions).
     name : str
         The argument's name, for the message.
+    check_objects : bool, default True
+        Check object arrays (not plain sequences, which are always checked). A caller
+        that factorizes the values next passes False and reads the missing values off
+        the factorization's -1 codes instead of scanning the objects twice.
 
     Returns
     -------
@@ -101,7 +105,7 @@ def as_checked_array(values: Any, name: str) -> np.ndarray:
         arr = np.asarray(values)
     else:
         arr = values.to_numpy() if isinstance(values, pd.Series | pd.Index) else np.asarray(values)
-    if arr.dtype.kind in "fOmM":
+    if arr.dtype.kind in ("fmM" + ("O" if check_objects else "")):
         _raise_if_missing(pd.isna(arr), name)
     return arr
 
@@ -113,7 +117,7 @@ def _raise_if_missing(missing: np.ndarray, name: str) -> None:
         raise MissingValueError(f"{name} has a missing value (NaN or None) at position {position}")
 
 
-def as_1d_array(values: Any, name: str) -> np.ndarray:
+def as_1d_array(values: Any, name: str, *, check_objects: bool = True) -> np.ndarray:
     """Convert a list, tuple, Series, single-column frame or array to a 1-D ndarray.
 
     Raises
@@ -131,7 +135,7 @@ def as_1d_array(values: Any, name: str) -> np.ndarray:
                 f"{name} must be one column, got a DataFrame with {values.shape[1]} columns"
             )
         values = values.iloc[:, 0]
-    arr = as_checked_array(values, name)
+    arr = as_checked_array(values, name, check_objects=check_objects)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
