@@ -23,6 +23,10 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain click help: rich panels in this typer label every flag `<bool>` and wrap
+    # badly below 100 columns.
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 100},
 )
 
 
@@ -150,6 +154,54 @@ def report_command(
     from fairpool.bench import write_report
 
     typer.echo(f"report: {write_report(database, out)}")
+
+
+def _one_line(obj: Any) -> str:
+    """The first line of ``obj``'s docstring (empty when it has none)."""
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    return doc.splitlines()[0].strip().replace("``", "").replace("*", "") if doc else ""
+
+
+def _print_names(rows: list[tuple[str, str]]) -> None:
+    width = max(len(name) for name, _ in rows)
+    for name, summary in rows:
+        typer.echo(f"{name.ljust(width)}  {summary}".rstrip())
+
+
+@app.command("strategies")
+@fails_cleanly
+def strategies_command() -> None:
+    """List the query strategies, one line each (name and what it does)."""
+    from fairpool.active import available_strategies, strategy_class
+
+    _print_names([(n, _one_line(strategy_class(n))) for n in available_strategies()])
+
+
+@app.command("learners")
+@fails_cleanly
+def learners_command() -> None:
+    """List the learners the loop builds by name, one line each."""
+    from fairpool.learners import available_learners, learner_factory
+
+    _print_names([(n, _one_line(learner_factory(n))) for n in available_learners()])
+
+
+def _version(value: bool) -> None:
+    if value:
+        from fairpool import __version__
+
+        typer.echo(f"fairpool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """Fairness-aware active learning: which examples to label next, and the audit around it."""
 
 
 def main() -> None:

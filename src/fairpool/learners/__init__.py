@@ -36,6 +36,7 @@ from fairpool.learners._fair_reduction import (
 from fairpool.learners._postponing import PostponementLedger, PostponingClassifier
 from fairpool.learners._registry import (
     available_learners,
+    learner_factory,
     logistic_regression,
     make_learner,
     register_learner,
@@ -61,6 +62,7 @@ __all__ = [
     "check_eps",
     "consistency_loss",
     "consistency_objective",
+    "learner_factory",
     "linear_cf",
     "logistic_regression",
     "make_learner",

@@ -30,6 +30,7 @@ __all__ = [
     "unregister_learner",
     "make_learner",
     "available_learners",
+    "learner_factory",
     "logistic_regression",
     "xgboost_classifier",
     "torch_linear",
@@ -93,6 +94,17 @@ def unregister_learner(name: str) -> None:
 def available_learners() -> list[str]:
     """Sorted names of the registered learners."""
     return _LEARNERS.names()
+
+
+def learner_factory(name: str) -> Callable[..., Any]:
+    """The factory registered as ``name`` (a class or a function).
+
+    Raises
+    ------
+    UnknownNameError
+        No learner has that name; the message lists the available ones.
+    """
+    return _LEARNERS.get(name)
 
 
 def make_learner(name: str, **options: Any) -> Any:
