@@ -125,9 +125,9 @@ def main() -> None:
         context_logits = policy(features, context).double().cpu().numpy()
     kw = dict(learner="logreg", budget=400, batch_size=400, seed=args.seed, split="panda",
               metrics=["f1"])
-    t_select = min(fp.active.run(ds, strategy=panda, **kw).final()["seconds_select"]
+    t_select = min(fp.active.run(ds, strategy=panda, **kw).final["seconds_select"]
                    for _ in range(3))
-    t_entropy = min(fp.active.run(ds, strategy="entropy", **kw).final()["seconds_select"]
+    t_entropy = min(fp.active.run(ds, strategy="entropy", **kw).final["seconds_select"]
                     for _ in range(3))
     report["selection"] = {
         "pool_rows": n, "context_rows": panda.config.context_size,
@@ -151,7 +151,7 @@ def main() -> None:
         variant = panda.with_config(attention_context=context_option)
         for s in range(args.selection_seeds):  # the same split, different selection noise
             final = fp.active.run(ds, strategy=variant, learner="logreg", budget=400,
-                                  batch_size=400, seed=s, split=parts).final()
+                                  batch_size=400, seed=s, split=parts).final
             outcomes[label].append((final["demographic_parity"], final["f1"]))
     report["context_effect"] = {}
     for label, values in outcomes.items():

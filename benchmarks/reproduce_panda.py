@@ -182,7 +182,7 @@ def rho_sweep(ds: Any, args: argparse.Namespace) -> None:
         log = panda.training_summary_
         _append(args.out / "rho.csv", pd.DataFrame([{
             "rho": rho, "train_disparity": log["best"]["disparity"],
-            "test_disparity": hist.final()["demographic_parity"], "test_f1": hist.final()["f1"],
+            "test_disparity": hist.final["demographic_parity"], "test_f1": hist.final["f1"],
             "episodes": log["episodes"], "seconds": log["seconds"],
         }]))
 

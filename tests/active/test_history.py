@@ -34,7 +34,7 @@ def _history() -> History:
 def test_frame_final_and_config():
     hist = _history()
     assert len(hist) == 2
-    assert hist.final()["f1"] == 0.6 and hist.final()["picked"] == [3, 4]
+    assert hist.final["f1"] == 0.6 and hist.final["picked"] == [3, 4]
     assert np.isnan(hist.frame["strategy_arm"].iloc[0])  # missing keys become NaN
     assert hist.config == {"dataset": "toy", "strategy": "entropy", "seed": 0}
     assert hist.metric_columns == ["f1"]
@@ -52,4 +52,4 @@ def test_to_frame_is_a_copy_and_can_carry_the_config():
 
 def test_empty_history():
     hist = History(pd.DataFrame())
-    assert hist.final() == {} and len(hist) == 0
+    assert hist.final == {} and len(hist) == 0

@@ -53,7 +53,7 @@ def test_rounds_budget_and_picks(setup):
         assert [row["picked_female"], row["picked_male"]] == counts.tolist()
     assert (frame["seconds_fit"] > 0).all() and frame["seconds_select"].iloc[0] == 0.0
     assert hist.config["budget"] == 70 and hist.config["strategy"] == "entropy"
-    assert hist.config["n_initial"] == 30 and hist.final()["round"] == 3
+    assert hist.config["n_initial"] == 30 and hist.final["round"] == 3
 
 
 def test_recorded_metrics_match_an_independent_rebuild(setup):
@@ -238,7 +238,7 @@ def test_malformed_inputs(setup):
 def test_adult_panda_split_small_budget():
     ds = fp.datasets.load("adult")
     hist = run(ds, "entropy", "logreg", budget=100, batch_size=50, seed=0, split="panda")
-    final = hist.final()
+    final = hist.final
     assert hist.config["n_initial"] == 100 and final["n_labelled"] == 200
     # Adult's base rate is ~24% positives: a fitted logistic model beats the majority rule.
     assert 0.78 < final["accuracy"] < 0.9 and 0.4 < final["f1"] < 0.75
@@ -250,4 +250,4 @@ def test_compas_falcon_split_group_random():
     hist = run(ds, "group_random", "xgboost", budget=60, batch_size=30, seed=0, split="falcon")
     assert hist.frame["n_labelled"].tolist() == [294, 324, 354]
     assert hist.frame["strategy_target_group"].iloc[1:].isin(ds.group_names).all()
-    assert 0.55 < hist.final()["accuracy"] < 0.75
+    assert 0.55 < hist.final["accuracy"] < 0.75

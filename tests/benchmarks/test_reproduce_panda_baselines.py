@@ -64,7 +64,7 @@ def test_per_seed_numbers_match_direct_runs(tiny_run):
     for row in final.itertuples(index=False):
         direct = fp.active.run(ds, strategy=row.strategy, learner="logreg", budget=20,
                                batch_size=10, seed=int(row.seed), split="panda",
-                               metrics=list(script.METRICS)).final()
+                               metrics=list(script.METRICS)).final
         for metric in script.METRICS:
             assert getattr(row, metric) == pytest.approx(direct[metric], abs=1e-12)
 

@@ -56,8 +56,12 @@ class History:
                 frame.insert(len(frame.columns), f"config_{key}", [value] * len(frame))
         return frame
 
+    @property
     def final(self) -> dict[str, Any]:
-        """The last round as a dict (column -> value)."""
+        """The last round as a dict (column -> value); empty before the first round.
+
+        A property, like :attr:`frame`: ``hist.final["f1"]``.
+        """
         if self._frame.empty:
             return {}
         return self._frame.iloc[-1].to_dict()

@@ -252,7 +252,7 @@ def run(
     >>> import fairpool as fp
     >>> hist = fp.active.run(fp.datasets.load("adult"), strategy="entropy", budget=100,
     ...                      batch_size=50, seed=0)  # doctest: +SKIP
-    >>> hist.final()["f1"]  # doctest: +SKIP
+    >>> hist.final["f1"]  # doctest: +SKIP
     """
     if not isinstance(ds, Dataset):
         raise InvalidInputError(f"ds must be a fairpool Dataset, got {type(ds).__name__}")
