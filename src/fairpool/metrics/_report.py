@@ -5,6 +5,12 @@ dataset's labels before any model exists. Both count one contingency table and
 render as a pandas DataFrame, Markdown, a rich Table (``rich.print(report)``)
 or a JSON-ready dict (``fairpool audit``).
 
+Groups are labelled by their values: one column gives a plain index of names,
+several columns a :class:`pandas.MultiIndex` of tuples, so the intersections
+(``"a|b"``, ``"c"``) and (``"a"``, ``"b|c"``) stay two groups. Where a flat string
+is needed (``to_dict`` keys, Markdown, rich) a tuple is joined with ``"|"`` after
+escaping ``"\\"`` and ``"|"`` inside each value (``"a\\|b|c"`` and ``"a|b\\|c"``).
+
 Reports describe; they do not raise on undefined quantities. A rate that is
 undefined for a group is NaN in ``by_group`` (and ``None`` in ``to_dict``), a
 difference or ratio with fewer than two defined groups is NaN, and a ratio of
@@ -21,12 +27,106 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairpool.metrics._contingency import grouped_table
+from fairpool.errors import InvalidInputError
+from fairpool.metrics._contingency import (
+    GroupedTable,
+    _split_columns,
+    check_group_codes,
+    encode_sensitive_features,
+    grouped_table,
+)
 from fairpool.metrics._rates import RATE_NAMES, rates_from_confusion
 from fairpool.metrics._spread import METHODS, Method
 from fairpool.metrics._validation import check_option
 
 __all__ = ["DataReport", "GroupReport", "data_report", "group_report"]
+
+
+def group_key(group: Any) -> str:
+    """One group's label as a flat string that no other group can share.
+
+    A single value is its string; an intersection (a tuple) joins its values with
+    ``"|"`` after escaping ``"\\"`` and ``"|"`` inside each value.
+
+    Examples
+    --------
+    >>> group_key(("a|b", "c")), group_key(("a", "b|c")), group_key("a|b")
+    ('a\\\\|b|c', 'a|b\\\\|c', 'a|b')
+    """
+    if isinstance(group, tuple):
+        return "|".join(str(v).replace("\\", "\\\\").replace("|", "\\|") for v in group)
+    return str(group)
+
+
+def _group_index(grouped: GroupedTable, sensitive_features: Any, group_names: Any) -> pd.Index:
+    """The report's group index: names, tuples for intersections, or ``group_names``."""
+    encoded = grouped.groups
+    if group_names is not None:
+        names = list(group_names)
+        values = [names[int(code)] for code in encoded.names]
+        if values and all(isinstance(v, tuple) for v in values):
+            return pd.MultiIndex.from_tuples(values)
+        return pd.Index([str(v) for v in values], name=encoded.label, dtype=object)
+    if len(encoded.feature_names) == 1:
+        return pd.Index(list(encoded.names), name=encoded.label, dtype=object)
+    # The joined names of the shared encoder can collide ("a|b"+"c" and "a"+"b|c"):
+    # read each group's values off its first row, column by column.
+    first = np.zeros(encoded.n_groups, dtype=np.int64)
+    rows = np.arange(encoded.codes.shape[0])
+    first[encoded.codes[::-1]] = rows[::-1]
+    columns, _ = _split_columns(sensitive_features)
+    parts = []
+    for column in columns:
+        encoded_column = encode_sensitive_features(
+            column.reset_index(drop=True) if isinstance(column, pd.Series) else column
+        )
+        parts.append(np.asarray(encoded_column.names, dtype=object)[encoded_column.codes[first]])
+    return pd.MultiIndex.from_arrays(parts, names=list(encoded.feature_names))
+
+
+def _check_group_names(group_names: Any, sensitive_features: Any) -> None:
+    """``group_names`` must name every integer code of a single column, once each."""
+    if group_names is None:
+        return
+    if isinstance(group_names, str) or not hasattr(group_names, "__len__"):
+        raise InvalidInputError(
+            f"group_names must be a sequence of names, one per group code, got {group_names!r}"
+        )
+    names = list(group_names)
+    if not names:
+        raise InvalidInputError("group_names is empty; it needs one name per group code")
+    if len({group_key(n) if isinstance(n, tuple) else str(n) for n in names}) != len(names):
+        raise InvalidInputError(f"group_names repeats a name: {names}")
+    check_group_codes(sensitive_features, len(names), "sensitive_features (with group_names)")
+
+
+def _flat_index(index: pd.Index) -> pd.Index:
+    """``index`` with each group as its :func:`group_key`, named by the joined feature names."""
+    if isinstance(index, pd.MultiIndex):
+        label = "|".join(str(n) for n in index.names if n is not None)
+    else:
+        label = index.name
+    return pd.Index([group_key(g) for g in index], name=label, dtype=object)
+
+
+def _groups_dict(index: pd.Index) -> dict[str, Any]:
+    """The JSON-ready description of a report's groups (keys, label, features, values)."""
+    flat = _flat_index(index)
+    several = isinstance(index, pd.MultiIndex)
+    return {
+        "groups": list(flat),
+        "group_label": str(flat.name),
+        "group_features": [None if n is None else str(n) for n in index.names],
+        "group_values": [[_plain(v) for v in g] if several else [_plain(g)] for g in index],
+    }
+
+
+def _rows_dict(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Each group's row by its :func:`group_key` (object rows keep ``count`` an int)."""
+    return {
+        group_key(g): {k: _plain(v) for k, v in row.items()}
+        for g, row in frame.astype(object).iterrows()
+    }
 
 
 def _quiet_difference(values: pd.Series, overall: float, method: str) -> float:
@@ -109,12 +209,16 @@ class GroupReport:
     overall : pandas.Series
         ``count`` and every rate of :data:`fairpool.metrics.RATE_NAMES` over all rows.
     by_group : pandas.DataFrame
-        One row per group (index: group names), the same columns; undefined
-        rates are NaN.
+        One row per group, the same columns; undefined rates are NaN. The index
+        holds the group names, or for intersections a :class:`pandas.MultiIndex`
+        of value tuples named by the sensitive columns.
     """
 
     overall: pd.Series
     by_group: pd.DataFrame
+
+    #: A group's flat, collision-free name: :func:`group_key` (``"a\\|b|c"`` for ("a|b", "c")).
+    group_key = staticmethod(group_key)
 
     @property
     def rates(self) -> list[str]:
@@ -163,14 +267,18 @@ class GroupReport:
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """``by_group`` followed by rows ``overall``, ``difference`` and ``ratio``."""
+        """``by_group`` followed by rows ``overall``, ``difference`` and ``ratio``.
+
+        Intersections are flattened to their :func:`group_key` (``"F|a"``).
+        """
         summary = pd.DataFrame(
             [dict(self.overall), {"count": "", **self.difference()},
              {"count": "", **self.ratio()}],
             index=["overall", "difference", "ratio"], dtype=object,
         )
-        frame = pd.concat([self.by_group.astype(object), summary])
-        frame.index.name = self.by_group.index.name
+        index = _flat_index(self.by_group.index)
+        frame = pd.concat([self.by_group.astype(object).set_axis(index), summary])
+        frame.index.name = index.name
         return frame
 
     def to_markdown(self, digits: int = 3) -> str:
@@ -178,15 +286,20 @@ class GroupReport:
         return _markdown(self.to_frame(), digits)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: ``overall``, ``by_group``, ``difference``, ``ratio``; NaN is None."""
+        """JSON-ready dict of the report; NaN is None.
+
+        Returns
+        -------
+        dict
+            ``groups`` (each group's :func:`group_key`, the keys of ``by_group``),
+            ``group_label``, ``group_features`` (the sensitive columns),
+            ``group_values`` (each group's values, one per feature), ``overall``,
+            ``by_group``, ``difference`` and ``ratio``.
+        """
         return {
-            "groups": [str(g) for g in self.by_group.index],
-            "group_label": str(self.by_group.index.name),
+            **_groups_dict(self.by_group.index),
             "overall": {k: _plain(v) for k, v in self.overall.items()},
-            "by_group": {
-                str(g): {k: _plain(v) for k, v in row.items()}
-                for g, row in self.by_group.iterrows()
-            },
+            "by_group": _rows_dict(self.by_group),
             "difference": {k: _plain(v) for k, v in self.difference().items()},
             "ratio": {k: _plain(v) for k, v in self.ratio().items()},
         }
@@ -197,7 +310,12 @@ class GroupReport:
 
 
 def group_report(
-    y_true: Any, y_pred: Any, *, sensitive_features: Any, sample_weight: Any = None
+    y_true: Any,
+    y_pred: Any,
+    *,
+    sensitive_features: Any,
+    sample_weight: Any = None,
+    group_names: Any = None,
 ) -> GroupReport:
     """Count, selection rate, TPR, FPR, FNR, error rate, accuracy, precision, recall, F1 per group.
 
@@ -209,15 +327,24 @@ def group_report(
         Group membership; several columns mean intersectional groups.
     sample_weight : array-like of shape (n,), optional
         Non-negative row weights for the rates; ``count`` stays the number of rows.
+    group_names : sequence, optional
+        The name of each integer group code, when ``sensitive_features`` holds
+        codes ``0 .. len(group_names) - 1`` (a :class:`~fairpool.datasets.Dataset`'s
+        ``groups`` and ``group_names``). Tuples give a MultiIndex.
 
     Returns
     -------
     GroupReport
+        ``by_group`` is indexed by group name; several sensitive columns give a
+        MultiIndex of value tuples, so no two intersections share a name.
 
     Raises
     ------
     EmptyInputError, LengthMismatchError, MissingValueError, NonBinaryLabelError
         On bad input, naming the argument.
+    InvalidInputError
+        If ``group_names`` repeats a name or ``sensitive_features`` holds values
+        that are not codes into it.
 
     Examples
     --------
@@ -229,14 +356,20 @@ def group_report(
     b                        2             0.5  0.5
     >>> float(report.difference()["selection_rate"])
     0.5
+    >>> codes_report = group_report([1, 0, 1], [1, 0, 0], sensitive_features=[1, 0, 1],
+    ...                             group_names=["Female", "Male"])
+    >>> list(codes_report.by_group.index)
+    ['Female', 'Male']
     """
+    _check_group_names(group_names, sensitive_features)
     grouped = grouped_table(
         [("y_true", y_true), ("y_pred", y_pred)], sensitive_features, sample_weight
     )
     codes, groups = grouped.groups.codes, grouped.groups
     counts = np.bincount(codes, minlength=groups.n_groups).astype(np.int64)
     by_group = pd.DataFrame(
-        rates_from_confusion(grouped.table), index=pd.Index(groups.names, name=groups.label)
+        rates_from_confusion(grouped.table),
+        index=_group_index(grouped, sensitive_features, group_names),
     )
     by_group.insert(0, "count", counts)
     overall_rates = rates_from_confusion(grouped.table.sum(axis=0))
@@ -268,6 +401,9 @@ class DataReport:
     by_group: pd.DataFrame
     gaps: dict[str, float]
 
+    #: A group's flat, collision-free name, as :attr:`GroupReport.group_key`.
+    group_key = staticmethod(group_key)
+
     @property
     def summary(self) -> dict[str, Any]:
         """Flat dict: ``n``, ``n_groups``, ``overall_base_rate`` and the gaps."""
@@ -279,22 +415,29 @@ class DataReport:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: ``overall``, ``by_group``, ``gaps``; NaN is None."""
+        """JSON-ready dict of the report; NaN is None.
+
+        Returns
+        -------
+        dict
+            ``groups``, ``group_label``, ``group_features``, ``group_values`` (as in
+            :meth:`GroupReport.to_dict`), ``overall``, ``by_group`` and ``gaps``.
+        """
         return {
-            "groups": [str(g) for g in self.by_group.index],
-            "group_label": str(self.by_group.index.name),
+            **_groups_dict(self.by_group.index),
             "overall": {k: _plain(v) for k, v in self.overall.items()},
-            "by_group": {
-                str(g): {k: _plain(v) for k, v in row.items()}
-                for g, row in self.by_group.iterrows()
-            },
+            "by_group": _rows_dict(self.by_group),
             "gaps": {k: _plain(v) for k, v in self.gaps.items()},
         }
 
     def to_frame(self) -> pd.DataFrame:
-        """``by_group`` followed by the ``overall`` row."""
-        frame = pd.concat([self.by_group.astype(object), self.overall.to_frame().T.astype(object)])
-        frame.index.name = self.by_group.index.name
+        """``by_group`` followed by the ``overall`` row (intersections as their group key)."""
+        index = _flat_index(self.by_group.index)
+        frame = pd.concat([
+            self.by_group.astype(object).set_axis(index),
+            self.overall.to_frame().T.astype(object),
+        ])
+        frame.index.name = index.name
         return frame
 
     def to_markdown(self, digits: int = 3) -> str:
@@ -311,7 +454,7 @@ class DataReport:
 
 
 def data_report(
-    y_true: Any, *, sensitive_features: Any, sample_weight: Any = None
+    y_true: Any, *, sensitive_features: Any, sample_weight: Any = None, group_names: Any = None
 ) -> DataReport:
     """Audit a labelled dataset without predictions: who is in it, and how often y = 1.
 
@@ -323,15 +466,20 @@ def data_report(
         Group membership; several columns mean intersectional groups.
     sample_weight : array-like of shape (n,), optional
         Non-negative row weights for shares and base rates.
+    group_names : sequence, optional
+        The name of each integer group code, as for :func:`group_report`.
 
     Returns
     -------
     DataReport
+        ``by_group`` is indexed like :attr:`GroupReport.by_group`.
 
     Raises
     ------
     EmptyInputError, LengthMismatchError, MissingValueError, NonBinaryLabelError
         On bad input, naming the argument.
+    InvalidInputError
+        If ``group_names`` repeats a name or does not cover the group codes.
 
     Examples
     --------
@@ -344,6 +492,7 @@ def data_report(
     >>> round(report.gaps["base_rate_difference"], 4)
     0.6667
     """
+    _check_group_names(group_names, sensitive_features)
     grouped = grouped_table([("y_true", y_true)], sensitive_features, sample_weight)
     table, groups = grouped.table, grouped.groups
     weight = table.sum(axis=1)
@@ -354,7 +503,7 @@ def data_report(
     counts = np.bincount(groups.codes, minlength=groups.n_groups).astype(np.int64)
     by_group = pd.DataFrame(
         {"count": counts, "share": share, "base_rate": base_rate},
-        index=pd.Index(groups.names, name=groups.label),
+        index=_group_index(grouped, sensitive_features, group_names),
     )
     overall_base = float(table[:, 1].sum() / total)
     overall = pd.Series(
