@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairpool.bench import facagen_table, format_summary, print_table, summarise
+from fairpool.bench import facagen_table, format_summary, print_summary, print_table, summarise
 from fairpool.errors import InvalidInputError
 
 
@@ -80,3 +80,25 @@ def test_print_table_shows_markup_literally():
     print_table(pd.DataFrame({"strategy": ["[bold red]x[/]"]}), title="[t]",
                 console=Console(file=buffer, width=80))
     assert "[bold red]x[/]" in buffer.getvalue()
+
+
+def test_print_summary_fits_100_columns_with_six_metrics_and_keeps_the_numbers():
+    from io import StringIO
+
+    from rich.console import Console
+
+    metrics = ["f1", "accuracy", "demographic_parity", "equalized_odds", "error_rate_balance",
+               "ot_distance"]
+    final = FINAL.assign(error_rate_balance=0.123456)
+    buffer = StringIO()
+    print_summary(summarise(final, metrics), metrics, title="t",
+                  console=Console(file=buffer, width=100))
+    text = buffer.getvalue()
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 100
+    # what is constant goes to the title once; seeds vary (entropy ran one), so a column
+    assert "g, d, xgb, 60 labels" in text and " seeds " in text
+    random_row = next(line for line in text.splitlines() if line.strip().startswith("random"))
+    # mean±sd of random's f1 (0.70, 0.74) and DP (0.20, 0.30), as format_summary gives them
+    assert "0.720±0.028" in random_row and "0.250±0.071" in random_row
+    assert "–" in next(line for line in text.splitlines() if line.strip().startswith("entropy"))
+    assert "DP = demographic_parity" in text.replace("\n", " ")

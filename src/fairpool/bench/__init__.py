@@ -69,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "plot_tradeoff": "_plots",
     "present_metrics": "_summary",
     "print_results": "_commands",
+    "print_summary": "_summary",
     "print_table": "_summary",
     "render_report": "_report",
     "run_and_summarise": "_commands",

@@ -16,7 +16,7 @@ from fairpool.bench._progress import make_progress
 from fairpool.bench._report import write_report
 from fairpool.bench._runner import default_database, run_experiment
 from fairpool.bench._store import ResultsStore
-from fairpool.bench._summary import format_summary, present_metrics, print_table, summarise
+from fairpool.bench._summary import present_metrics, print_summary, summarise
 
 __all__ = ["check_command_output", "run_and_summarise", "print_results"]
 
@@ -102,8 +102,8 @@ def run_and_summarise(
     final = final[final["cell_key"].isin(keys)] if len(final) else final
     metrics = present_metrics(final, parsed.metrics) if len(final) else []
     if len(final):
-        print_table(format_summary(summarise(final, metrics), metrics),
-                    title=f"{parsed.title}: final budget, mean ± sd over seeds")
+        print_summary(summarise(final, metrics), metrics,
+                      title=f"{parsed.title}: final budget, mean ± sd over seeds")
     print(f"{outcome.completed} cells run, {outcome.skipped} already stored, "
           f"{len(outcome.failures)} failed, in {outcome.seconds:.1f}s; results: {database}")
     for cell, failure in outcome.failures:
@@ -138,8 +138,8 @@ def print_results(database: Path, *, export: Path | None = None, table: str = "r
             written = store.export(export, table=table)
     if len(final):
         metrics = present_metrics(final)
-        print_table(format_summary(summarise(final, metrics), metrics),
-                    title=f"{database}: final budget, mean ± sd over seeds ({n_runs} runs)")
+        print_summary(summarise(final, metrics), metrics,
+                      title=f"{database}: final budget, mean ± sd over seeds ({n_runs} runs)")
     else:
         print(f"{database}: no finished runs")
     if export is not None:

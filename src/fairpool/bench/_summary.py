@@ -18,6 +18,8 @@ __all__ = [
     "facagen_table",
     "present_metrics",
     "print_table",
+    "print_summary",
+    "SHORT_METRIC_NAMES",
 ]
 
 #: Columns that identify one line of a summary: seeds are averaged within it.
@@ -27,6 +29,12 @@ GROUP_COLUMNS: tuple[str, ...] = ("grid", "dataset_label", "learner_label", "str
 FACAGEN_METRICS: tuple[str, ...] = (
     "accuracy", "f1", "demographic_parity", "equalized_odds", "ot_distance",
 )
+
+#: Column headers of the terminal summary (its legend line spells them out).
+SHORT_METRIC_NAMES: dict[str, str] = {
+    "f1": "F1", "accuracy": "acc", "demographic_parity": "DP", "equalized_odds": "EO",
+    "equal_opportunity": "EOpp", "error_rate_balance": "ERB", "ot_distance": "OT",
+}
 
 _HEADERS = {"grid": "grid", "dataset_label": "dataset", "learner_label": "learner",
             "strategy_label": "strategy"}
@@ -183,3 +191,78 @@ def print_table(frame: pd.DataFrame, *, title: str = "", console: object | None 
     for row in frame.itertuples(index=False, name=None):
         table.add_row(*(escape(str(v)) for v in row))
     console.print(table)
+
+
+def print_summary(
+    summary: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    title: str = "",
+    digits: int = 3,
+    console: object | None = None,
+) -> None:
+    """Print a :func:`summarise` result readably in a 100-column terminal.
+
+    One table per grid; what is the same on every line of a grid (dataset, learner,
+    seeds, labels) goes into that table's title; metric headers are short
+    (:data:`SHORT_METRIC_NAMES`, spelt out in a legend line below) and values are
+    ``mean±sd``. The same numbers as :func:`format_summary`, laid out for a terminal.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`summarise`.
+    metrics : sequence of str
+        Metrics to show, in order.
+    title : str
+        Printed first.
+    digits : int
+        Decimals.
+    console : rich.console.Console, optional
+        Where to print (default: stdout, 100 columns when not a terminal).
+    """
+    from rich import box
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=100)
+    if title:
+        console.print(title, markup=False, highlight=False)
+    shown = [m for m in metrics if f"{m}_mean" in summary.columns]
+    for grid, part in summary.groupby("grid", sort=False):
+        part = part.reset_index(drop=True)
+        fixed = {
+            "dataset": part["dataset_label"], "learner": part["learner_label"],
+            "seeds": part["seeds"].astype(int),
+            "labels": part["n_labelled"].round().astype(int),
+        }
+        constant = {k: v.iloc[0] for k, v in fixed.items() if v.nunique() == 1}
+        caption = ", ".join([str(grid)] + [
+            f"{v} {k}" if k in ("seeds", "labels") else str(v) for k, v in constant.items()
+        ])
+        table = Table(title=escape(caption), box=box.SIMPLE_HEAD, pad_edge=False,
+                      title_justify="left", collapse_padding=True, padding=(0, 1))
+        varying = [k for k in fixed if k not in constant]
+        table.add_column("strategy")
+        for key in varying:
+            table.add_column(key)
+        for metric in shown:
+            # never cut a number: a wider table folds instead (rich's default shortens it)
+            table.add_column(SHORT_METRIC_NAMES.get(metric, metric), justify="right",
+                             overflow="fold", min_width=2 * digits + 5)
+        for i in range(len(part)):
+            cells = [str(part.loc[i, "strategy_label"])]
+            cells += [str(fixed[k].iloc[i]) for k in varying]
+            for metric in shown:
+                mean, sd = part.loc[i, f"{metric}_mean"], part.loc[i, f"{metric}_sd"]
+                cells.append(_mean_sd(mean, sd, digits).replace(" ± ", "±"))
+            table.add_row(*(escape(c) for c in cells))
+        console.print(table)
+    legend = [f"{SHORT_METRIC_NAMES[m]} = {m}" for m in shown if m in SHORT_METRIC_NAMES]
+    if legend:
+        console.print("; ".join(legend) + "; mean±sd over seeds at the final budget.",
+                      markup=False, highlight=False)
