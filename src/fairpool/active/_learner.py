@@ -41,8 +41,39 @@ from fairpool.metrics import as_checked_array
 __all__ = ["ActiveLearner"]
 
 
+#: Largest sparse matrix the loop densifies (bytes as float32); past it, a clear error.
+MAX_DENSE_BYTES = 2**30
+
+
+def _densified(X: Any, arg: str) -> Any:
+    """A SciPy sparse ``X`` as a dense array when it fits :data:`MAX_DENSE_BYTES`.
+
+    The strategies score the pool with dense array operations (entropy, expected
+    fairness, PANDA's policy), so the loop works on dense features; a sparse matrix that
+    fits comfortably is densified, a larger one is refused with the way out.
+    """
+    import scipy.sparse
+
+    if not scipy.sparse.issparse(X):
+        return X
+    n, d = X.shape
+    if n * d * 4 > MAX_DENSE_BYTES:
+        raise InvalidInputError(
+            f"{arg} is a SciPy sparse {type(X).__name__} of shape {X.shape}, which would take "
+            f"{n * d * 4 / 2**30:.1f} GiB as dense float32 features; the active-learning loop "
+            "scores pools with dense arrays. Reduce the features first, e.g. with "
+            "sklearn.decomposition.TruncatedSVD, or pass a smaller pool"
+        )
+    return X.toarray()
+
+
 def _features(X: Any, arg: str, *, n_features: int | None = None) -> np.ndarray:
-    """``X`` as a finite 2-D float32 array (no copy when it already is one)."""
+    """``X`` as a finite 2-D float32 array (no copy when it already is one).
+
+    SciPy sparse matrices are densified up to :data:`MAX_DENSE_BYTES`; polars and
+    pyarrow tables convert through numpy.
+    """
+    X = _densified(X, arg)
     try:
         out = np.asarray(X, dtype=np.float32)
     except (TypeError, ValueError) as exc:

@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 
 from fairpool.errors import EmptyInputError, InvalidInputError, MissingValueError
-from fairpool.metrics._validation import as_1d_array, as_binary, as_sample_weight, check_lengths
+from fairpool.metrics._validation import (
+    as_1d_array,
+    as_binary,
+    as_sample_weight,
+    check_lengths,
+    from_foreign_frame,
+)
 
 __all__ = [
     "EncodedGroups",
@@ -159,6 +165,7 @@ def _split_columns(sf: Any) -> tuple[list[Any], tuple[str, ...]]:
     """Split ``sensitive_features`` into its columns and their names."""
     if sf is None:
         raise InvalidInputError("sensitive_features is required, got None")
+    sf = from_foreign_frame(sf)
     if isinstance(sf, pd.DataFrame):
         if sf.shape[1] == 0:
             raise InvalidInputError("sensitive_features is a DataFrame with no columns")

@@ -34,6 +34,7 @@ __all__ = [
     "UndefinedRateWarning",
     "as_1d_array",
     "as_checked_array",
+    "from_foreign_frame",
     "as_binary",
     "as_real",
     "as_sample_weight",
@@ -70,6 +71,31 @@ def check_option(value: Any, name: str, allowed: Iterable[str]) -> str:
     return value
 
 
+def from_foreign_frame(values: Any) -> Any:
+    """A polars or pyarrow table/series/array as its pandas equivalent; anything else as is.
+
+    fairpool's metrics read pandas, numpy and plain sequences; other dataframe libraries
+    (polars ``DataFrame``/``Series``/``LazyFrame``, pyarrow ``Table``/``Array``/
+    ``ChunkedArray``) come in through their own ``to_pandas()``, so their column names
+    and missing values survive (a polars frame given to numpy would lose its names).
+
+    Parameters
+    ----------
+    values : object
+
+    Returns
+    -------
+    object
+        A pandas object for a polars or pyarrow input, otherwise ``values`` unchanged.
+    """
+    module = type(values).__module__.split(".")[0]
+    if module not in ("polars", "pyarrow"):
+        return values
+    if hasattr(values, "collect") and not hasattr(values, "to_pandas"):  # a polars LazyFrame
+        values = values.collect()
+    return values.to_pandas()
+
+
 def as_checked_array(values: Any, name: str, *, check_objects: bool = True) -> np.ndarray:
     """``values`` as an ndarray, refusing missing values before numpy can disguise them.
 
@@ -100,6 +126,7 @@ def as_checked_array(values: Any, name: str, *, check_objects: bool = True) -> n
     MissingValueError
         A value is NaN, None, ``pd.NA`` or NaT; the message gives its position.
     """
+    values = from_foreign_frame(values)
     if isinstance(values, list | tuple):
         _raise_if_missing(pd.isna(np.asarray(values, dtype=object)), name)
         arr = np.asarray(values)
@@ -129,6 +156,7 @@ def as_1d_array(values: Any, name: str, *, check_objects: bool = True) -> np.nda
     """
     if values is None:
         raise InvalidInputError(f"{name} is required, got None")
+    values = from_foreign_frame(values)
     if isinstance(values, pd.DataFrame):
         if values.shape[1] != 1:
             raise InvalidInputError(
