@@ -29,7 +29,7 @@ class PrintProgress:
     def __init__(self) -> None:
         self.stored = 0
 
-    def start(self, total: int, already_done: int) -> None:
+    def start(self, total: int, already_done: int, *, pending=None) -> None:
         print(f"start {total} {already_done}", flush=True)
 
     def cell_done(self, cell, outcome) -> None:

@@ -29,3 +29,25 @@ def test_bar_counts_stored_and_new_cells(small_config):
     bar.stop()
     assert (task.completed, task.total) == (6, 6)
     assert "6/6" in buffer.getvalue() and bar.failed == 0
+
+
+def test_eta_weighs_cells_by_expected_cost(small_config):
+    from dataclasses import replace
+
+    from fairpool.bench import cell_cost
+
+    cells = expand_grid(small_config)
+    cheap = [replace(c, strategy="random") for c in cells[:3]]
+    panda = replace(cells[3], strategy="panda", budget=200, batch_size=200)
+    # a PANDA cell (meta-training, then one round) costs hundreds of entropy rounds
+    assert cell_cost(panda) > 100 * cell_cost(replace(panda, strategy="entropy"))
+    buffer = StringIO()
+    bar = BarProgress(Console(file=buffer, force_terminal=True, width=160))
+    bar.start(4, already_done=0, pending=[*cheap, panda])
+    for cell in cheap:
+        bar.cell_done(cell, execute_cell(fake_cell, cell))
+    task = bar._progress.tasks[0]
+    bar.stop()
+    # three of four cells are done but well under half of the expected work
+    assert task.completed / task.total < 0.2
+    assert "3/4 cells" in buffer.getvalue()

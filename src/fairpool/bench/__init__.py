@@ -46,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "available_cpus": "_executors",
     "bundled_configs": "_config",
     "canonical_json": "_grid",
+    "cell_cost": "_progress",
     "check_command_output": "_commands",
     "check_datasets": "_config",
     "default_database": "_runner",

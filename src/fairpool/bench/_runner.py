@@ -117,7 +117,7 @@ def run_experiment(
         outcome = RunOutcome(
             database=database, total=len(cells), skipped=len(cells) - len(todo), completed=0
         )
-        progress.start(len(cells), outcome.skipped)
+        progress.start(len(cells), outcome.skipped, pending=todo)
         try:
             with make_executor(executor, workers=workers, address=address) as pool:
                 task = functools.partial(execute_cell, cell_runner)
