@@ -63,19 +63,59 @@ def datasets_command(
 @fails_cleanly
 def audit_command(
     file: Annotated[Path, typer.Argument(help="CSV or Parquet file to audit")],
-    target: Annotated[str, typer.Option("--target", help="column holding the true label")],
+    target: Annotated[
+        str, typer.Option("--target", metavar="COL", help="column holding the true label")
+    ],
     sensitive: Annotated[
-        list[str], typer.Option("--sensitive", help="sensitive column (repeat for intersections)")
+        list[str], typer.Option("--sensitive", metavar="COL",
+                                help="sensitive column (repeat for intersections)")
     ],
     pred: Annotated[
-        str | None, typer.Option("--pred", help="column holding a model's predictions")
+        str | None,
+        typer.Option("--pred", metavar="COL",
+                     help="column holding a model's predictions (or scores)"),
     ] = None,
-    format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+    positive: Annotated[
+        str | None,
+        typer.Option("--positive", metavar="VALUE",
+                     help="the target value that is positive (needed unless 0/1, true/false, "
+                          "yes/no)"),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option("--threshold", metavar="T",
+                     help="read --pred as scores: a score >= T predicts the positive value"),
+    ] = None,
+    sep: Annotated[
+        str | None,
+        typer.Option("--sep", metavar="CHAR", help="CSV delimiter (default: detected)"),
+    ] = None,
+    missing: Annotated[
+        str,
+        typer.Option("--missing", metavar="error|drop|group",
+                     help="rows with a missing sensitive value: refuse, drop, or own group"),
+    ] = "error",
+    min_support: Annotated[
+        int,
+        typer.Option("--min-support", metavar="N", help="flag groups with fewer rows as small"),
+    ] = 30,
+    confidence: Annotated[
+        float,
+        typer.Option("--confidence", metavar="LEVEL", help="level of the Wilson intervals"),
+    ] = 0.95,
+    format: Annotated[
+        str, typer.Option("--format", metavar="table|json|csv", help="output format")
+    ] = "table",
 ) -> None:
     """Audit a table: representation and base rates per group, or a model's predictions."""
-    from fairpool.audit import audit_file, print_audit
+    from fairpool.audit import audit_file, check_format, print_audit
 
-    result = audit_file(file, target=target, sensitive=sensitive, pred=pred)
+    format = check_format(format)  # before reading a large file
+    result = audit_file(
+        file, target=target, sensitive=sensitive, pred=pred, sep=sep, pos_label=positive,
+        threshold=threshold, missing=missing.strip().lower(), min_support=min_support,
+        confidence=confidence,
+    )
     print_audit(result, format=format)
 
 

@@ -1,0 +1,41 @@
+"""Audit a user's table: the data itself, or a model's predictions on it.
+
+What ``fairpool audit`` runs, and its Python API::
+
+    from fairpool.audit import audit_file, print_audit
+    result = audit_file("decisions.csv", target="decision", sensitive=["sex", "race"],
+                        pred="model", pos_label="approved")
+    result.headline          # DP, disparate impact (four-fifths), EO, EOp, base rates
+    result.by_group          # every rate, Wilson intervals, small groups flagged
+    print_audit(result, format="json")
+
+See docs/audit.md.
+"""
+
+from fairpool.audit._audit import (
+    FOUR_FIFTHS,
+    MISSING_POLICIES,
+    AuditResult,
+    audit_file,
+    audit_frame,
+)
+from fairpool.audit._labels import Labels, encode_predictions, encode_target
+from fairpool.audit._reading import read_table, sniff_delimiter
+from fairpool.audit._render import FORMATS, check_format, print_audit, render_frame
+
+__all__ = [
+    "FORMATS",
+    "FOUR_FIFTHS",
+    "MISSING_POLICIES",
+    "AuditResult",
+    "Labels",
+    "audit_file",
+    "audit_frame",
+    "check_format",
+    "encode_predictions",
+    "encode_target",
+    "print_audit",
+    "read_table",
+    "render_frame",
+    "sniff_delimiter",
+]
