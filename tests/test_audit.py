@@ -312,6 +312,9 @@ def test_fault3_sibling_positive_must_name_one_target_value() -> None:
     three = LOANS.assign(decision=["approved", "denied", "pending"] * 2 + ["denied"] * 2)
     with pytest.raises(NonBinaryLabelError, match=r"3 values \['approved', 'denied', 'pending'\]"):
         audit_frame(three, target="decision", sensitive="sex", pos_label="approved")
+    spelled = pd.DataFrame({"g": ["a", "b"] * 2, "y": ["1", "2", "2", "2"]})
+    assert audit_frame(spelled, target="y", sensitive="g", pos_label=2).summary[
+        "overall_base_rate"] == 0.75  # 2 names the string "2", as "2" names the number 2
     flags = pd.DataFrame({"g": ["a", "b"] * 2, "y": [True, False, False, True]})
     assert audit_frame(flags, target="y", sensitive="g", pos_label="false").positive is False
     holes = LOANS.assign(decision=LOANS["decision"].where(LOANS.index != 2))

@@ -109,7 +109,7 @@ def _matches(value: Any, label: Any) -> bool:
             except ValueError:
                 return False
         return False
-    return value == label or (isinstance(label, str) and str(value) == label)
+    return value == label or str(value) == str(label)
 
 
 def _check_missing(series: pd.Series, role: str) -> None:

@@ -30,14 +30,14 @@ import pandas as pd
 from fairpool.errors import InvalidInputError
 from fairpool.metrics._contingency import (
     GroupedTable,
+    _encode_column,
     _split_columns,
     check_group_codes,
-    encode_sensitive_features,
     grouped_table,
 )
 from fairpool.metrics._rates import RATE_NAMES, rates_from_confusion
 from fairpool.metrics._spread import METHODS, Method
-from fairpool.metrics._validation import check_option
+from fairpool.metrics._validation import check_lengths, check_option
 
 __all__ = ["DataReport", "GroupReport", "data_report", "group_report"]
 
@@ -58,30 +58,63 @@ def group_key(group: Any) -> str:
     return str(group)
 
 
-def _group_index(grouped: GroupedTable, sensitive_features: Any, group_names: Any) -> pd.Index:
-    """The report's group index: names, tuples for intersections, or ``group_names``."""
+def _grouped(
+    columns: list[tuple[str, Any]], sensitive_features: Any, sample_weight: Any, group_names: Any
+) -> tuple[GroupedTable, pd.Index]:
+    """Count ``columns`` per group (:func:`grouped_table`) and build the report's group index.
+
+    The index holds the group names; for intersections a MultiIndex of value tuples
+    (the shared encoder's ``"|"``-joined names can collide: ``"a|b"`` + ``"c"`` and
+    ``"a"`` + ``"b|c"``); with ``group_names``, ``group_names[code]``.
+    """
+    _check_group_names(group_names, sensitive_features)
+    if group_names is None:
+        split, features = _split_columns(sensitive_features)
+        if len(split) > 1:
+            codes, index = _intersections(split, features)
+            return grouped_table(columns, codes, sample_weight), index
+    grouped = grouped_table(columns, sensitive_features, sample_weight)
     encoded = grouped.groups
-    if group_names is not None:
-        names = list(group_names)
-        values = [names[int(code)] for code in encoded.names]
-        if values and all(isinstance(v, tuple) for v in values):
-            return pd.MultiIndex.from_tuples(values)
-        return pd.Index([str(v) for v in values], name=encoded.label, dtype=object)
-    if len(encoded.feature_names) == 1:
-        return pd.Index(list(encoded.names), name=encoded.label, dtype=object)
-    # The joined names of the shared encoder can collide ("a|b"+"c" and "a"+"b|c"):
-    # read each group's values off its first row, column by column.
-    first = np.zeros(encoded.n_groups, dtype=np.int64)
-    rows = np.arange(encoded.codes.shape[0])
-    first[encoded.codes[::-1]] = rows[::-1]
-    columns, _ = _split_columns(sensitive_features)
-    parts = []
-    for column in columns:
-        encoded_column = encode_sensitive_features(
-            column.reset_index(drop=True) if isinstance(column, pd.Series) else column
-        )
-        parts.append(np.asarray(encoded_column.names, dtype=object)[encoded_column.codes[first]])
-    return pd.MultiIndex.from_arrays(parts, names=list(encoded.feature_names))
+    if group_names is None:
+        return grouped, pd.Index(list(encoded.names), name=encoded.label, dtype=object)
+    names = list(group_names)
+    values = [names[int(code)] for code in encoded.names]
+    if values and all(isinstance(v, tuple) for v in values):
+        level_names = group_names.names if isinstance(group_names, pd.MultiIndex) else None
+        return grouped, pd.MultiIndex.from_tuples(values, names=level_names)
+    return grouped, pd.Index([str(v) for v in values], name=encoded.label, dtype=object)
+
+
+def _intersections(columns: list[Any], features: tuple[str, ...]) -> tuple[np.ndarray, pd.Index]:
+    """Compact codes of the value combinations that occur, and their tuples in code order.
+
+    Each column is encoded once (sorted values, as :func:`encode_groups` orders them);
+    the combinations are mixed-radix integers, ordered column by column.
+    """
+    encoded = [_encode_column(c, f, True) for c, f in zip(columns, features, strict=True)]
+    n = check_lengths(**{
+        f"sensitive_features column {f!r}": codes
+        for f, (codes, _) in zip(features, encoded, strict=True)
+    })
+    combined = np.zeros(n, dtype=np.int64)
+    size = 1
+    for codes, names in encoded:
+        combined *= len(names)
+        combined += codes
+        size *= len(names)
+    if size <= max(4 * n, 1 << 16):
+        present = np.flatnonzero(np.bincount(combined, minlength=size))
+        lookup = np.full(size, -1, dtype=np.int64)
+        lookup[present] = np.arange(present.size)
+        codes = lookup[combined]
+    else:
+        present, codes = np.unique(combined, return_inverse=True)
+    parts: list[np.ndarray] = []
+    rest = present
+    for _, names in reversed(encoded):
+        rest, digit = np.divmod(rest, len(names))
+        parts.insert(0, np.asarray(names, dtype=object)[digit])
+    return codes, pd.MultiIndex.from_arrays(parts, names=list(features))
 
 
 def _check_group_names(group_names: Any, sensitive_features: Any) -> None:
@@ -361,16 +394,12 @@ def group_report(
     >>> list(codes_report.by_group.index)
     ['Female', 'Male']
     """
-    _check_group_names(group_names, sensitive_features)
-    grouped = grouped_table(
-        [("y_true", y_true), ("y_pred", y_pred)], sensitive_features, sample_weight
+    grouped, index = _grouped(
+        [("y_true", y_true), ("y_pred", y_pred)], sensitive_features, sample_weight, group_names
     )
     codes, groups = grouped.groups.codes, grouped.groups
     counts = np.bincount(codes, minlength=groups.n_groups).astype(np.int64)
-    by_group = pd.DataFrame(
-        rates_from_confusion(grouped.table),
-        index=_group_index(grouped, sensitive_features, group_names),
-    )
+    by_group = pd.DataFrame(rates_from_confusion(grouped.table), index=index)
     by_group.insert(0, "count", counts)
     overall_rates = rates_from_confusion(grouped.table.sum(axis=0))
     overall = pd.Series(
@@ -492,8 +521,8 @@ def data_report(
     >>> round(report.gaps["base_rate_difference"], 4)
     0.6667
     """
-    _check_group_names(group_names, sensitive_features)
-    grouped = grouped_table([("y_true", y_true)], sensitive_features, sample_weight)
+    grouped, index = _grouped([("y_true", y_true)], sensitive_features, sample_weight,
+                              group_names)
     table, groups = grouped.table, grouped.groups
     weight = table.sum(axis=1)
     total = float(weight.sum())
@@ -502,8 +531,7 @@ def data_report(
         base_rate = np.where(weight > 0, table[:, 1] / np.where(weight > 0, weight, 1), np.nan)
     counts = np.bincount(groups.codes, minlength=groups.n_groups).astype(np.int64)
     by_group = pd.DataFrame(
-        {"count": counts, "share": share, "base_rate": base_rate},
-        index=_group_index(grouped, sensitive_features, group_names),
+        {"count": counts, "share": share, "base_rate": base_rate}, index=index
     )
     overall_base = float(table[:, 1].sum() / total)
     overall = pd.Series(
