@@ -173,7 +173,7 @@ def print_audit(result: AuditResult, *, format: str = "table") -> None:
     """
     format = check_format(format)
     if format == "json":
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps(result.to_dict(), indent=2, default=str))  # dates and such as text
         return
     if format == "csv":
         out = io.StringIO()
