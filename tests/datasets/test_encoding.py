@@ -84,10 +84,25 @@ def test_positive_option_and_numeric_targets(table: pd.DataFrame) -> None:
     np.testing.assert_array_equal(ds.y, (table["outcome"] == "no").to_numpy().astype(int))
     assert ds.info["classes"] == ["yes", "no"]
     coded = table.assign(outcome=(table["outcome"] == "yes").astype(int) + 1)  # values 1, 2
-    ds = fp.datasets.from_frame(coded, target="outcome", sensitive="sex")
+    with pytest.raises(InvalidInputError, match=r"values \['1', '2'\]: pass positive="):
+        fp.datasets.from_frame(coded, target="outcome", sensitive="sex")
+    ds = fp.datasets.from_frame(coded, target="outcome", sensitive="sex", positive=2)
     np.testing.assert_array_equal(ds.y, (coded["outcome"] == 2).to_numpy().astype(int))
     with pytest.raises(InvalidInputError, match="positive='maybe'.*values are"):
         fp.datasets.from_frame(table, target="outcome", sensitive="sex", positive="maybe")
+
+
+def test_the_positive_value_is_never_guessed(table: pd.DataFrame) -> None:
+    # issue 11, fault 3: sorting would make 'denied' the positive class
+    words = table.assign(outcome=table["outcome"].map({"yes": "approved", "no": "denied"}))
+    with pytest.raises(InvalidInputError, match=r"\['approved', 'denied'\]: pass positive="):
+        fp.datasets.from_frame(words, target="outcome", sensitive="sex")
+    ds = fp.datasets.from_frame(words, target="outcome", sensitive="sex", positive="approved")
+    np.testing.assert_array_equal(ds.y, (words["outcome"] == "approved").to_numpy().astype(int))
+    for coding, positive in ((["No", "Yes"], "Yes"), ([False, True], True), (["0", "1"], "1")):
+        coded = table.assign(outcome=table["outcome"].map(dict(zip(["no", "yes"], coding))))
+        ds = fp.datasets.from_frame(coded, target="outcome", sensitive="sex")
+        np.testing.assert_array_equal(ds.y, (coded["outcome"] == positive).to_numpy().astype(int))
 
 
 def test_regression_and_multiclass_targets(table: pd.DataFrame) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairpool.datasets import binary_coding
 from fairpool.errors import InvalidInputError, MissingValueError, NonBinaryLabelError
 
 __all__ = ["Labels", "encode_predictions", "encode_target", "show_values"]
@@ -70,26 +71,6 @@ def _distinct(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
     return codes, [_python(v) for v in uniques]
 
 
-def _coding(value: Any) -> tuple[str, bool] | None:
-    """``(family, is_positive)`` of a value of a recognised binary coding, else None.
-
-    The families: ``"binary"`` (0/1, True/False and the strings "0", "1",
-    "true", "false" in any case) and ``"yesno"`` ("yes"/"no" in any case).
-    """
-    if isinstance(value, bool | np.bool_):
-        return "binary", bool(value)
-    if isinstance(value, Number):
-        number = float(value)  # type: ignore[arg-type]
-        return ("binary", number == 1.0) if number in (0.0, 1.0) else None
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("0", "1", "true", "false"):
-            return "binary", text in ("1", "true")
-        if text in ("yes", "no"):
-            return "yesno", text == "yes"
-    return None
-
-
 def _matches(value: Any, label: Any) -> bool:
     """Whether ``label`` (a ``pos_label`` or a prediction value) names ``value``.
 
@@ -98,7 +79,7 @@ def _matches(value: Any, label: Any) -> bool:
     "Approved" does not name "approved".
     """
     if isinstance(value, bool | np.bool_) or isinstance(label, bool | np.bool_):
-        a, b = _coding(value), _coding(label)
+        a, b = binary_coding(value), binary_coding(label)
         return a is not None and b is not None and a[0] == b[0] == "binary" and a[1] == b[1]
     if isinstance(value, Number):
         if isinstance(label, Number):
@@ -159,7 +140,7 @@ def encode_target(series: pd.Series, pos_label: Any = None) -> Labels:
             "an audit needs a binary target (two values)"
         )
     if pos_label is None:
-        coded = [_coding(v) for v in values]
+        coded = [binary_coding(v) for v in values]
         families = {c[0] for c in coded if c is not None}
         if None in coded or len(families) != 1 or len({c[1] for c in coded}) != len(coded):
             raise InvalidInputError(
@@ -276,7 +257,7 @@ def encode_predictions(
 def _prediction_flag(value: Any, labels: Labels) -> int | None:
     """1/0 for a prediction value that names the positive/negative target value, else None."""
     if labels.recognised:
-        mine, theirs = _coding(value), _coding(labels.positive)
+        mine, theirs = binary_coding(value), binary_coding(labels.positive)
         if mine is None or theirs is None or mine[0] != theirs[0]:
             return None
         return int(mine[1])

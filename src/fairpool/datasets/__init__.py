@@ -21,6 +21,7 @@ module per bundled dataset, :mod:`~fairpool.datasets._phenotype` (the simulated 
 from __future__ import annotations
 
 from fairpool.datasets._bias_injection import inject_bias
+from fairpool.datasets._binary import binary_coding
 from fairpool.datasets._dataset import Dataset
 from fairpool.datasets._encoding import from_frame
 from fairpool.datasets._loading import available, catalog, load
@@ -33,6 +34,7 @@ __all__ = [
     "Dataset",
     "DatasetSplit",
     "allocate",
+    "binary_coding",
     "available",
     "catalog",
     "from_frame",

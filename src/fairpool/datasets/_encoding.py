@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from fairpool.datasets._binary import binary_coding
 from fairpool.datasets._dataset import Dataset
 from fairpool.errors import (
     EmptyInputError,
@@ -159,6 +160,20 @@ def group_codes(
 
 
 # -- target --------------------------------------------------------------------
+def _recognised_positive(values: Sequence[Any], column: Any) -> Any:
+    """The positive one of two target values when they are a recognised coding, else raise."""
+    coded = [binary_coding(v) for v in values]
+    if all(c is not None for c in coded) and coded[0][0] == coded[1][0] and (
+        coded[0][1] != coded[1][1]
+    ):
+        return values[0] if coded[0][1] else values[1]
+    raise InvalidInputError(
+        f"target column {column!r} has the values {[str(v) for v in values]}: pass "
+        "positive=<the value that means the positive outcome>; fairpool does not guess it "
+        "unless the values are 0/1, true/false or yes/no"
+    )
+
+
 def _encode_target(
     series: pd.Series, positive: Any
 ) -> tuple[np.ndarray, str, list[str], Any]:
@@ -198,7 +213,7 @@ def _encode_target(
         return y, "classification", [str(only)], positive if positive is not None else only
     if len(values) == 2:
         if positive is None:
-            positive = values[-1]
+            positive = _recognised_positive(values, column)
         y = (codes == values.index(positive)).astype(np.int64)
         negative = values[0] if values[1] == positive else values[1]
         return y, "classification", [str(negative), str(positive)], positive
@@ -456,9 +471,9 @@ def from_frame(
     name : str, default "user"
         Name of the dataset.
     positive : optional
-        For a binary target, the value coded 1. Default: the last value in sorted
-        order (``">50K"`` over ``"<=50K"``, ``1`` over ``0``, ``True`` over ``False``),
-        which does not depend on the sample at hand.
+        For a binary target, the value coded 1. Needed unless the two values are a
+        recognised coding (0/1, true/false, yes/no in any case, whose positive value is
+        plain); fairpool does not guess which of ``approved``/``denied`` is positive.
     missing : {"error", "drop"}, default "error"
         Missing values in feature columns raise :class:`MissingValueError`, or
         drop their rows. Missing target or sensitive values always raise.
