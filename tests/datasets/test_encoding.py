@@ -100,7 +100,8 @@ def test_the_positive_value_is_never_guessed(table: pd.DataFrame) -> None:
     ds = fp.datasets.from_frame(words, target="outcome", sensitive="sex", positive="approved")
     np.testing.assert_array_equal(ds.y, (words["outcome"] == "approved").to_numpy().astype(int))
     for coding, positive in ((["No", "Yes"], "Yes"), ([False, True], True), (["0", "1"], "1")):
-        coded = table.assign(outcome=table["outcome"].map(dict(zip(["no", "yes"], coding, strict=True))))
+        mapping = dict(zip(["no", "yes"], coding, strict=True))
+        coded = table.assign(outcome=table["outcome"].map(mapping))
         ds = fp.datasets.from_frame(coded, target="outcome", sensitive="sex")
         np.testing.assert_array_equal(ds.y, (coded["outcome"] == positive).to_numpy().astype(int))
 
