@@ -24,6 +24,7 @@ from fairpool.metrics._contingency import (
     count_by_group,
     encode_groups,
     encode_sensitive_features,
+    group_key,
 )
 from fairpool.metrics._disparity import (
     demographic_parity_difference,
@@ -69,6 +70,7 @@ __all__ = [
     "DISPARITY_NAMES",
     "RATE_NAMES",
     "check_disparity_name",
+    "group_key",
     "group_means",
     "group_means_torch",
     "group_spread",

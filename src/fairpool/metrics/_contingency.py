@@ -40,6 +40,7 @@ __all__ = [
     "count_by_group",
     "encode_groups",
     "encode_sensitive_features",
+    "group_key",
 ]
 
 #: Rows per counting chunk: large enough to amortise the per-chunk overhead,
@@ -50,6 +51,23 @@ CHUNK_ROWS = 1 << 16
 #: (or at most ``_MIN_LOOKUP``) are encoded with a lookup table, otherwise sorted.
 _LOOKUP_FACTOR = 4
 _MIN_LOOKUP = 1 << 16
+
+
+def group_key(group: Any) -> str:
+    """One group's label as a flat string that no other group can share.
+
+    A single value is its string; an intersection (a tuple) joins its values with
+    ``"|"`` after escaping ``"\\"`` and ``"|"`` inside each value, so the groups
+    ``("a|b", "c")`` and ``("a", "b|c")`` keep two names.
+
+    Examples
+    --------
+    >>> group_key(("a|b", "c")), group_key(("a", "b|c")), group_key("a|b")
+    ('a\\\\|b|c', 'a|b\\\\|c', 'a|b')
+    """
+    if isinstance(group, tuple):
+        return "|".join(str(v).replace("\\", "\\\\").replace("|", "\\|") for v in group)
+    return str(group)
 
 
 @dataclass(frozen=True)
@@ -63,17 +81,29 @@ class EncodedGroups:
         integer dtype is the input's own when it already held compact codes
         (no copy), else ``int64`` (``int32`` for intersections that fit).
     names : tuple of str
-        Name of each code; intersections join the column values with ``"|"``.
+        Name of each code; an intersection is its :func:`group_key` (the column values
+        joined with ``"|"``, escaped so that no two intersections share a name).
         Codes follow the sorted order of the values (column by column for
         intersections), the order fairlearn's ``MetricFrame.by_group`` uses.
     feature_names : tuple of str
         Name of each sensitive column (``"sensitive_feature_0"``, ... when the
         input has no names).
+    values : tuple of tuple of str, optional
+        For intersections, each code's tuple of column values (None for one column).
     """
 
     codes: np.ndarray
     names: tuple[str, ...]
     feature_names: tuple[str, ...]
+    values: tuple[tuple[str, ...], ...] | None = None
+
+    @property
+    def index(self) -> pd.Index:
+        """The groups as a pandas index: a MultiIndex of value tuples for intersections
+        (as fairlearn's ``MetricFrame.by_group``), else the names."""
+        if self.values is not None:
+            return pd.MultiIndex.from_tuples(self.values, names=list(self.feature_names))
+        return pd.Index(list(self.names), name=self.label, dtype=object)
 
     @property
     def n_groups(self) -> int:
@@ -156,9 +186,13 @@ def encode_sensitive_features(sensitive_features: Any) -> EncodedGroups:
             for feature, (codes, _) in zip(feature_names, encoded, strict=True)
         })
     codes, names = encoded[0]
+    if not several:
+        return EncodedGroups(codes=codes, names=names, feature_names=feature_names)
+    values: tuple[tuple[str, ...], ...] = tuple((n,) for n in names)
     for more_codes, more_names in encoded[1:]:
-        codes, names = _intersect(codes, names, more_codes, more_names)
-    return EncodedGroups(codes=codes, names=names, feature_names=feature_names)
+        codes, values = _intersect(codes, values, more_codes, more_names)
+    return EncodedGroups(codes=codes, names=tuple(group_key(v) for v in values),
+                         feature_names=feature_names, values=values)
 
 
 def _split_columns(sf: Any) -> tuple[list[Any], tuple[str, ...]]:
@@ -243,8 +277,8 @@ def _refuse_missing_codes(codes: np.ndarray, what: str) -> None:
 
 
 def _compact_integers(
-    values: np.ndarray, name_of: Callable[[int], str], size: int | None = None
-) -> tuple[np.ndarray, tuple[str, ...]]:
+    values: np.ndarray, name_of: Callable[[int], Any], size: int | None = None
+) -> tuple[np.ndarray, tuple[Any, ...]]:
     """Renumber non-negative integer values so that the codes present are 0..k-1.
 
     ``name_of(v)`` names value ``v``; ``size`` is ``max(values) + 1`` when the
@@ -264,11 +298,15 @@ def _compact_integers(
 
 
 def _intersect(
-    codes_a: np.ndarray, names_a: tuple[str, ...], codes_b: np.ndarray, names_b: tuple[str, ...]
-) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Codes of the combinations of two code arrays, in lexicographic order."""
+    codes_a: np.ndarray,
+    values_a: tuple[tuple[str, ...], ...],
+    codes_b: np.ndarray,
+    names_b: tuple[str, ...],
+) -> tuple[np.ndarray, tuple[tuple[str, ...], ...]]:
+    """Codes of the combinations of two code arrays, in lexicographic order, and the value
+    tuple of each combination (``values_a`` extended by one column)."""
     k_b = len(names_b)
-    size = len(names_a) * k_b
+    size = len(values_a) * k_b
     # int32 halves the memory traffic whenever the combinations fit; chunks keep numpy's
     # dtype casts (codes_b may be int64) to chunk-sized temporaries
     combined = np.empty(codes_a.shape[0], dtype=np.int32 if size < 2**31 else np.int64)
@@ -277,8 +315,8 @@ def _intersect(
         np.multiply(codes_a[part], k_b, out=combined[part], casting="unsafe")
         np.add(combined[part], codes_b[part], out=combined[part], casting="unsafe")
 
-    def name_of(v: int) -> str:
-        return f"{names_a[v // k_b]}|{names_b[v % k_b]}"
+    def name_of(v: int) -> tuple[str, ...]:
+        return (*values_a[v // k_b], names_b[v % k_b])
 
     if size <= max(_LOOKUP_FACTOR * combined.shape[0], _MIN_LOOKUP):
         return _compact_integers(combined, name_of, size)

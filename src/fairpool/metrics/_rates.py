@@ -178,7 +178,7 @@ def group_rates(
     )
     frame = pd.DataFrame(
         rates_from_confusion(grouped.table),
-        index=pd.Index(grouped.groups.names, name=grouped.groups.label),
+        index=grouped.groups.index,
     )
     counts = np.bincount(grouped.groups.codes, minlength=grouped.groups.n_groups)
     frame.insert(0, "count", counts.astype(np.int64))

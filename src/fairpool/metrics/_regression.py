@@ -52,7 +52,7 @@ def _errors_by_group(
 
 
 def _as_series(values: np.ndarray, groups: EncodedGroups, name: str) -> pd.Series:
-    return pd.Series(values, index=pd.Index(groups.names, name=groups.label), name=name)
+    return pd.Series(values, index=groups.index, name=name)
 
 
 def mean_squared_error_by_group(

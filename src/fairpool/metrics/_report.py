@@ -30,32 +30,15 @@ import pandas as pd
 from fairpool.errors import InvalidInputError
 from fairpool.metrics._contingency import (
     GroupedTable,
-    _encode_column,
-    _split_columns,
     check_group_codes,
+    group_key,
     grouped_table,
 )
 from fairpool.metrics._rates import RATE_NAMES, rates_from_confusion
 from fairpool.metrics._spread import METHODS, Method
-from fairpool.metrics._validation import check_lengths, check_option
+from fairpool.metrics._validation import check_option
 
 __all__ = ["DataReport", "GroupReport", "data_report", "group_report"]
-
-
-def group_key(group: Any) -> str:
-    """One group's label as a flat string that no other group can share.
-
-    A single value is its string; an intersection (a tuple) joins its values with
-    ``"|"`` after escaping ``"\\"`` and ``"|"`` inside each value.
-
-    Examples
-    --------
-    >>> group_key(("a|b", "c")), group_key(("a", "b|c")), group_key("a|b")
-    ('a\\\\|b|c', 'a|b\\\\|c', 'a|b')
-    """
-    if isinstance(group, tuple):
-        return "|".join(str(v).replace("\\", "\\\\").replace("|", "\\|") for v in group)
-    return str(group)
 
 
 def _grouped(
@@ -68,53 +51,16 @@ def _grouped(
     ``"a"`` + ``"b|c"``); with ``group_names``, ``group_names[code]``.
     """
     _check_group_names(group_names, sensitive_features)
-    if group_names is None:
-        split, features = _split_columns(sensitive_features)
-        if len(split) > 1:
-            codes, index = _intersections(split, features)
-            return grouped_table(columns, codes, sample_weight), index
     grouped = grouped_table(columns, sensitive_features, sample_weight)
     encoded = grouped.groups
     if group_names is None:
-        return grouped, pd.Index(list(encoded.names), name=encoded.label, dtype=object)
+        return grouped, encoded.index
     names = list(group_names)
     values = [names[int(code)] for code in encoded.names]
     if values and all(isinstance(v, tuple) for v in values):
         level_names = group_names.names if isinstance(group_names, pd.MultiIndex) else None
         return grouped, pd.MultiIndex.from_tuples(values, names=level_names)
     return grouped, pd.Index([str(v) for v in values], name=encoded.label, dtype=object)
-
-
-def _intersections(columns: list[Any], features: tuple[str, ...]) -> tuple[np.ndarray, pd.Index]:
-    """Compact codes of the value combinations that occur, and their tuples in code order.
-
-    Each column is encoded once (sorted values, as :func:`encode_groups` orders them);
-    the combinations are mixed-radix integers, ordered column by column.
-    """
-    encoded = [_encode_column(c, f, True) for c, f in zip(columns, features, strict=True)]
-    n = check_lengths(**{
-        f"sensitive_features column {f!r}": codes
-        for f, (codes, _) in zip(features, encoded, strict=True)
-    })
-    combined = np.zeros(n, dtype=np.int64)
-    size = 1
-    for codes, names in encoded:
-        combined *= len(names)
-        combined += codes
-        size *= len(names)
-    if size <= max(4 * n, 1 << 16):
-        present = np.flatnonzero(np.bincount(combined, minlength=size))
-        lookup = np.full(size, -1, dtype=np.int64)
-        lookup[present] = np.arange(present.size)
-        codes = lookup[combined]
-    else:
-        present, codes = np.unique(combined, return_inverse=True)
-    parts: list[np.ndarray] = []
-    rest = present
-    for _, names in reversed(encoded):
-        rest, digit = np.divmod(rest, len(names))
-        parts.insert(0, np.asarray(names, dtype=object)[digit])
-    return codes, pd.MultiIndex.from_arrays(parts, names=list(features))
 
 
 def _check_group_names(group_names: Any, sensitive_features: Any) -> None:
