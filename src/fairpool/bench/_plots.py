@@ -7,12 +7,19 @@
 * :func:`plot_group_makeup` -- which groups each strategy chose to label (stacked bars).
 
 Every function builds a :class:`matplotlib.figure.Figure` without pyplot, so no
-global backend is switched and nothing opens a window.
+global backend is switched and nothing opens a window. Each grid, dataset and learner
+(a *block*) is a subfigure whose title names it once; panel titles and axis labels are
+readable metric names with their direction (:data:`METRIC_LABELS`); legends sit
+outside the axes, right of each block, so they never cover a point or a curve.
+Strategies whose stored values are equal (:func:`identical_strategies`, e.g. entropy
+and margin sampling on binary labels) are drawn once, labelled ``a = b (identical)``,
+rather than one hiding the other.
 """
 
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,25 +38,119 @@ __all__ = [
     "figure_png",
     "figure_svg",
     "group_makeup",
+    "identical_strategies",
+    "identical_label",
+    "metric_label",
+    "METRIC_LABELS",
 ]
 
 #: Disparity metrics drawn against F1 in the trade-off figure.
 DISPARITIES: tuple[str, ...] = ("demographic_parity", "equalized_odds", "error_rate_balance")
 
 _BLOCK = ["grid", "dataset_label", "learner_label"]
-_NICE = {
-    "f1": "F1",
-    "accuracy": "accuracy",
-    "demographic_parity": "demographic parity difference",
-    "equalized_odds": "equalized odds difference",
-    "error_rate_balance": "error-rate balance",
-    "ot_distance": "OT distance between groups",
+
+#: Readable name of each stored metric, with the direction that is better.
+METRIC_LABELS: dict[str, str] = {
+    "f1": "F1 (higher is better)",
+    "accuracy": "accuracy (higher is better)",
+    "demographic_parity": "demographic parity gap (lower is fairer)",
+    "equalized_odds": "equalized odds gap (lower is fairer)",
+    "equal_opportunity": "equal opportunity gap (lower is fairer)",
+    "error_rate_balance": "error-rate balance gap (lower is fairer)",
+    "ot_distance": "OT distance, labelled set to pool (lower is more representative)",
 }
+_TITLE_WIDTH = 40  # characters a line of a panel title or axis label
 
 
 def _text(value: object) -> str:
     """A label safe for matplotlib: ``$`` would otherwise start mathtext."""
     return str(value).replace("$", r"\$")
+
+
+def metric_label(metric: str) -> str:
+    """The readable name of ``metric`` with its direction (the name itself if unknown)."""
+    return METRIC_LABELS.get(metric, metric)
+
+
+def _wrapped(text: str) -> str:
+    return _text(textwrap.fill(text, _TITLE_WIDTH))
+
+
+def identical_strategies(
+    frame: pd.DataFrame, metrics: Sequence[str]
+) -> list[tuple[tuple[str, str, str], tuple[str, ...]]]:
+    """Strategies of one block whose stored values are exactly equal.
+
+    Two strategies of the same grid, dataset and learner are identical when they ran
+    the same seeds and rounds and stored the same value of every metric of
+    ``metrics`` (and the same number of labels) in each, NaN equal to NaN -- their
+    curves, or points, would lie on top of each other. Entropy and margin sampling on
+    binary labels are the common case: both rank the pool by how close the top class
+    probability is to 1/2.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rounds (or final rounds) with ``grid``, ``dataset_label``, ``learner_label``,
+        ``strategy_label``, ``seed`` and, where present, ``round`` and ``n_labelled``.
+    metrics : sequence of str
+        Metrics compared (those absent from ``frame`` are skipped).
+
+    Returns
+    -------
+    list of (block, labels)
+        Each block key (grid, dataset, learner) with a sorted tuple of two or more
+        strategy labels that are identical, in block order; empty when none of
+        ``metrics`` is in ``frame``.
+    """
+    _check(frame, [*_BLOCK, "strategy_label", "seed"], "the identical-curve check")
+    compared = [m for m in metrics if m in frame.columns]
+    if not compared:
+        return []  # nothing drawn to compare: no claim of identity
+    keys = ["seed", *(c for c in ("round", "n_labelled") if c in frame.columns)]
+    values = [*keys, *compared]
+    found = []
+    for key, part in _blocks(frame):
+        tables: dict[str, np.ndarray] = {}
+        for label, runs in part.groupby("strategy_label", sort=True):
+            table = runs.sort_values(keys)[values].to_numpy(dtype=float)
+            tables[str(label)] = table
+        left = sorted(tables)
+        while left:
+            first, rest = left[0], left[1:]
+            same = [other for other in rest
+                    if tables[other].shape == tables[first].shape
+                    and np.array_equal(tables[other], tables[first], equal_nan=True)]
+            if same:
+                found.append((key, (first, *same)))
+            left = [label for label in rest if label not in same]
+    return found
+
+
+def identical_label(labels: Sequence[str]) -> str:
+    """The legend entry of a group of identical strategies: ``a = b (identical)``."""
+    return " = ".join(str(label) for label in labels) + " (identical)"
+
+
+def _merged(
+    key: tuple[str, str, str],
+    labels: Sequence[str],
+    groups: list[tuple[tuple[str, str, str], tuple[str, ...]]],
+) -> list[tuple[str, str]]:
+    """(strategy drawn, legend label) of a block: each identical group once."""
+    leader: dict[str, str] = {}
+    for block, members in groups:
+        if block == key:
+            for member in members:
+                leader[member] = members[0]
+    out = []
+    for label in labels:
+        label = str(label)
+        if leader.get(label, label) != label:
+            continue  # drawn with its group's first strategy
+        members = [m for m, lead in leader.items() if lead == label]
+        out.append((label, identical_label(sorted(members)) if members else label))
+    return out
 
 
 def _blocks(frame: pd.DataFrame) -> list[tuple[tuple[str, str, str], pd.DataFrame]]:
@@ -61,6 +162,19 @@ def _block_title(key: tuple[str, str, str], n_grids: int) -> str:
     grid, dataset, learner = key
     title = f"{dataset} · {learner}"
     return _text(f"{grid}: {title}" if n_grids > 1 else title)
+
+
+def _block_figures(fig: Figure, n: int) -> list:
+    """One subfigure a block, stacked: its title and legend stay with its panels."""
+    return list(fig.subfigures(n, 1, squeeze=False)[:, 0]) if n > 1 else [fig]
+
+
+def _legend_outside(sub: object, axes: Sequence[object]) -> None:
+    """One legend for a block, right of its panels (outside every axes)."""
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        sub.legend(handles, labels, loc="outside right upper", fontsize=8,
+                   title="strategy", title_fontsize=8)
 
 
 def _colours(labels: Sequence[str]) -> dict[str, tuple[float, ...]]:
@@ -113,27 +227,29 @@ def plot_tradeoff(
         return _empty("no final-budget results with a disparity metric")
     blocks = _blocks(final)
     colours = _colours(final["strategy_label"].unique().tolist())
+    identical = identical_strategies(final, [score, *disparities])
     n_grids = final["grid"].nunique()
-    fig = Figure(figsize=(4.2 * len(disparities), 3.4 * len(blocks)), layout="constrained")
+    fig = Figure(figsize=(3.4 * len(disparities) + 1.8, 3.3 * len(blocks)),
+                 layout="constrained")
     FigureCanvasAgg(fig)
-    axes = np.atleast_2d(fig.subplots(len(blocks), len(disparities), squeeze=False))
-    for r, (key, part) in enumerate(blocks):
-        summary = summarise(part, [score, *disparities])
-        for c, disparity in enumerate(disparities):
-            ax = axes[r, c]
-            for _, row in summary.iterrows():
-                label = str(row["strategy_label"])
+    for sub, (key, part) in zip(_block_figures(fig, len(blocks)), blocks, strict=True):
+        sub.suptitle(_block_title(key, n_grids), fontsize=11)
+        axes = sub.subplots(1, len(disparities), squeeze=False)[0]
+        summary = summarise(part, [score, *disparities]).set_index("strategy_label")
+        drawn = _merged(key, summary.index.tolist(), identical)
+        for ax, disparity in zip(axes, disparities, strict=True):
+            for label, legend in drawn:
+                row = summary.loc[label]
                 ax.errorbar(
                     row[f"{disparity}_mean"], row[f"{score}_mean"],
                     xerr=np.nan_to_num(row[f"{disparity}_sd"]),
                     yerr=np.nan_to_num(row[f"{score}_sd"]),
-                    fmt="o", capsize=3, color=colours[label], label=_text(label),
+                    fmt="o", capsize=3, color=colours[label], label=_text(legend),
                 )
-            ax.set_xlabel(_NICE.get(disparity, disparity) + "  (lower is fairer)")
-            ax.set_ylabel(_NICE.get(score, score))
-            ax.set_title(_block_title(key, n_grids), fontsize=10)
+            ax.set_xlabel(_wrapped(metric_label(disparity)))
+            ax.set_ylabel(_wrapped(metric_label(score)))
             ax.grid(alpha=0.3)
-        axes[r, -1].legend(fontsize=8, loc="best")
+        _legend_outside(sub, axes)
     return fig
 
 
@@ -159,34 +275,35 @@ def plot_learning_curves(
         return _empty("no rounds with the requested metrics")
     blocks = _blocks(rounds)
     colours = _colours(rounds["strategy_label"].unique().tolist())
+    identical = identical_strategies(rounds, metrics)
     n_grids = rounds["grid"].nunique()
     # At most three panels a row; a block with more metrics wraps onto further rows.
     ncols = min(3, len(metrics))
     rows_per_block = -(-len(metrics) // ncols)
-    fig = Figure(figsize=(4.2 * ncols, 3.2 * rows_per_block * len(blocks)),
+    fig = Figure(figsize=(3.4 * ncols + 1.8, (2.9 * rows_per_block + 0.4) * len(blocks)),
                  layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(rows_per_block * len(blocks), ncols, squeeze=False)
-    for b, (key, part) in enumerate(blocks):
-        used = []
-        for m, metric in enumerate(metrics):
-            ax = axes[b * rows_per_block + m // ncols, m % ncols]
-            used.append(ax)
-            for label, curve in part.groupby("strategy_label", sort=True):
+    for sub, (key, part) in zip(_block_figures(fig, len(blocks)), blocks, strict=True):
+        sub.suptitle(_block_title(key, n_grids), fontsize=11)
+        axes = sub.subplots(rows_per_block, ncols, squeeze=False).ravel()
+        strategies = sorted(part["strategy_label"].astype(str).unique())
+        drawn = _merged(key, strategies, identical)
+        for ax, metric in zip(axes, metrics, strict=False):
+            for label, legend in drawn:
+                curve = part[part["strategy_label"].astype(str) == label]
                 stats = curve.groupby("n_labelled")[metric].agg(["mean", "std"]).sort_index()
                 x = stats.index.to_numpy(dtype=float)
                 mean = stats["mean"].to_numpy(dtype=float)
                 sd = np.nan_to_num(stats["std"].to_numpy(dtype=float))
-                colour = colours[str(label)]
-                ax.plot(x, mean, marker=".", color=colour, label=_text(label))
+                colour = colours[label]
+                ax.plot(x, mean, marker=".", color=colour, label=_text(legend))
                 ax.fill_between(x, mean - sd, mean + sd, color=colour, alpha=0.18, linewidth=0)
+            ax.set_title(_wrapped(metric_label(metric)), fontsize=10)
             ax.set_xlabel("labelled examples")
-            ax.set_ylabel(_NICE.get(metric, metric))
-            ax.set_title(_block_title(key, n_grids), fontsize=10)
             ax.grid(alpha=0.3)
-        used[0].legend(fontsize=8, loc="best")
-        for m in range(len(metrics), rows_per_block * ncols):
-            axes[b * rows_per_block + m // ncols, m % ncols].set_axis_off()
+        for ax in axes[len(metrics):]:
+            ax.set_axis_off()
+        _legend_outside(sub, axes)
     return fig
 
 
@@ -265,14 +382,14 @@ def plot_group_makeup(rounds: pd.DataFrame, *, include_initial: bool = False) ->
 
 
 def figure_png(fig: Figure, *, dpi: int = 110) -> bytes:
-    """Render a figure to PNG bytes."""
+    """Render a figure to PNG bytes, cropped to what is drawn (titles and legends kept)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.1)
     return buffer.getvalue()
 
 
 def figure_svg(fig: Figure) -> str:
-    """Render a figure to SVG text."""
+    """Render a figure to SVG text, cropped to what is drawn (titles and legends kept)."""
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg")
+    fig.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.1)
     return buffer.getvalue()

@@ -4,6 +4,12 @@ Figures are embedded as base64 PNG, tables are plain HTML, and there is no
 script at all. Every string that comes from a user (config text, dataset options,
 strategy labels, group names, error messages) goes through :func:`html.escape`,
 and a Content-Security-Policy forbids scripts in case one ever slipped through.
+
+The page fits a 1000-px-wide window: each table sits in a container that scrolls
+sideways if it must, the summary is one table per grid, dataset and learner with
+short metric headers (spelt out with their direction below each table and in the
+glossary), values that are the same on every line go into the table's caption, and
+long option text wraps.
 """
 
 from __future__ import annotations
@@ -12,47 +18,128 @@ import base64
 import datetime as dt
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from fairpool.bench._config import METRICS
 from fairpool.bench._plots import (
+    DISPARITIES,
     figure_png,
+    identical_label,
+    identical_strategies,
+    metric_label,
     plot_group_makeup,
     plot_learning_curves,
     plot_tradeoff,
 )
 from fairpool.bench._store import ResultsStore
-from fairpool.bench._summary import facagen_table, format_summary, present_metrics, summarise
+from fairpool.bench._summary import (
+    FACAGEN_METRICS,
+    facagen_table,
+    format_summary,
+    present_metrics,
+    summarise,
+)
 
-__all__ = ["render_report", "write_report", "html_table"]
+__all__ = ["render_report", "write_report", "html_table", "METRIC_HEADERS", "GLOSSARY"]
 
 _CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
        max-width: 1200px; padding: 0 1em; color: #1d2329; }
-h1 { font-size: 1.7em; margin-bottom: 0.2em; }
+h1 { font-size: 1.7em; margin-bottom: 0.2em; overflow-wrap: anywhere; }
 h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #d0d7de; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 13px; }
-th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical-align: top; }
-th { background: #f3f5f7; }
+h3 { overflow-wrap: anywhere; }
+.wide { max-width: 100%; overflow-x: auto; margin: 0.8em 0; }
+table { border-collapse: collapse; font-size: 13px; }
+caption { text-align: left; font-weight: 600; padding: 0 0 0.3em; overflow-wrap: anywhere; }
+th, td { border: 1px solid #d0d7de; padding: 3px 7px; text-align: left; vertical-align: top; }
+th { background: #f3f5f7; font-weight: 600; }
+th[title] { cursor: help; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.long { max-width: 24em; overflow-wrap: anywhere; font-size: 12px; }
 img { max-width: 100%; height: auto; border: 1px solid #eef0f2; }
-.wide { overflow-x: auto; }
 pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; font-size: 12px; }
-.meta { color: #57606a; }
+dl.glossary dt { font-weight: 600; margin-top: 0.6em; }
+dl.glossary dd { margin-left: 1.5em; }
+.meta { color: #57606a; overflow-wrap: anywhere; }
 .note { color: #57606a; font-size: 13px; }
 """
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+#: Short table header of each metric: an arrow gives the better direction.
+METRIC_HEADERS: dict[str, str] = {
+    "f1": "F1 ↑",
+    "accuracy": "accuracy ↑",
+    "demographic_parity": "DP gap ↓",
+    "equalized_odds": "EO gap ↓",
+    "equal_opportunity": "EOpp gap ↓",
+    "error_rate_balance": "ERB gap ↓",
+    "ot_distance": "OT ↓",
+}
+
+#: The glossary section: (term, definition), in fairpool's definitions (docs/metrics.md,
+#: docs/active-learning.md). Plain text; escaped when rendered.
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("labels (labelled examples)",
+     "The label count: how many examples are labelled after a round, the initial "
+     "labelled set plus every label bought so far. It is the x axis of the learning "
+     "curves; the tables give it at the final budget (mean over seeds)."),
+    ("F1, accuracy (higher is better)",
+     "Of the model trained on the labelled examples, on the test split, positive "
+     "class 1."),
+    ("demographic parity gap, DP (lower is fairer)",
+     "The largest difference between groups of the selection rate P(ŷ=1 | A=a): how "
+     "much more often the model predicts the positive class for one group than for "
+     "another (max minus min over groups, test split). 0 means every group is "
+     "predicted positive equally often."),
+    ("equalized odds gap, EO (lower is fairer)",
+     "The larger of two differences between groups: of the true-positive rate "
+     "P(ŷ=1 | Y=1, A=a) and of the false-positive rate P(ŷ=1 | Y=0, A=a) (max minus "
+     "min over groups, worst case of the two). 0 means the model is equally often "
+     "right on positives and equally often wrong on negatives in every group."),
+    ("error-rate balance gap, ERB (lower is fairer)",
+     "The largest difference between groups of the misclassification rate "
+     "P(ŷ≠Y | A=a) (PANDA's error-rate balance; fairlearn's ErrorRateParity "
+     "quantity). It looks at all errors together; the false-positive / "
+     "false-negative reading is the equalized odds gap."),
+    ("OT distance (lower is more representative)",
+     "The optimal-transport (Wasserstein-1, exact, Euclidean) distance between the "
+     "features of the labelled examples and those of the pool they were drawn from, "
+     "both standardised by the pool's mean and standard deviation, each side a "
+     "seeded sample of at most 500 rows. It measures how far the labelled set has "
+     "drifted from the population, not a gap between groups; it usually falls as "
+     "labels are added."),
+    ("mean ± sd",
+     "Mean and sample standard deviation over seeds (one run per seed); – where a "
+     "metric is undefined (e.g. one group in the test split)."),
+    ("identical",
+     "Strategies of one grid, dataset and learner that stored exactly the same value "
+     "of every metric shown in every round and seed. Their curves and points would "
+     "lie on top of each other, so each group is drawn once and named "
+     "“a = b (identical)”. Entropy and margin sampling are identical on binary "
+     "labels: both rank the pool by how close the top class probability is to 1/2."),
+)
 
 
 def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def html_table(frame: pd.DataFrame, *, numeric: Sequence[str] = ()) -> str:
+def html_table(
+    frame: pd.DataFrame,
+    *,
+    numeric: Sequence[str] = (),
+    long: Sequence[str] = (),
+    titles: Mapping[str, str] | None = None,
+    caption: str | None = None,
+) -> str:
     """An HTML table of ``frame`` with every header and cell escaped.
+
+    The table sits in a ``<div class="wide">`` that scrolls sideways when the table
+    is wider than the page, so the page itself never does.
 
     Parameters
     ----------
@@ -60,26 +147,128 @@ def html_table(frame: pd.DataFrame, *, numeric: Sequence[str] = ()) -> str:
         The table (index not shown).
     numeric : sequence of str
         Columns to right-align.
+    long : sequence of str
+        Columns of long text (options, parameters) that may wrap anywhere.
+    titles : mapping of str to str, optional
+        A tooltip (``title``) for some headers, e.g. the full name of a short one.
+    caption : str, optional
+        The table's caption.
 
     Returns
     -------
     str
     """
-    head = "".join(f"<th>{_esc(c)}</th>" for c in frame.columns)
+    titles = titles or {}
+    head = "".join(
+        f'<th title="{_esc(titles[c])}">{_esc(c)}</th>' if c in titles else f"<th>{_esc(c)}</th>"
+        for c in frame.columns
+    )
+    kinds = {c: ' class="num"' if c in numeric else ' class="long"' if c in long else ""
+             for c in frame.columns}
     rows = []
     for values in frame.itertuples(index=False, name=None):
-        cells = "".join(
-            f'<td class="num">{_esc(v)}</td>' if col in numeric else f"<td>{_esc(v)}</td>"
-            for col, v in zip(frame.columns, values, strict=True)
-        )
+        cells = "".join(f"<td{kinds[col]}>{_esc(v)}</td>"
+                        for col, v in zip(frame.columns, values, strict=True))
         rows.append(f"<tr>{cells}</tr>")
-    return (f'<div class="wide"><table><thead><tr>{head}</tr></thead>'
+    cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
+    return (f'<div class="wide"><table>{cap}<thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _figure(fig: object, alt: str) -> str:
     data = base64.b64encode(figure_png(fig)).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{_esc(alt)}">'
+
+
+def _constant_columns(
+    frame: pd.DataFrame, candidates: Sequence[str]
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """``frame`` without the candidate columns that hold one value, and those values."""
+    constant = [(c, str(frame[c].iloc[0])) for c in candidates
+                if c in frame.columns and len(frame) and frame[c].astype(str).nunique() == 1]
+    return frame.drop(columns=[c for c, _ in constant]), constant
+
+
+def _caption(constant: Sequence[tuple[str, str]], *, plain: Sequence[str] = ()) -> str:
+    """``grid · dataset · learner · 3 seeds · 300 labels``: a caption of constant columns.
+
+    Columns in ``plain`` show their value alone, ``seeds`` and ``labels`` after their
+    number, any other as ``column: value``; empty values (and ``{}``) are left out.
+    """
+    words = []
+    for column, value in constant:
+        if value in ("", "{}"):
+            continue
+        if column in plain:
+            words.append(value)
+        elif column in ("seeds", "labels"):
+            words.append(f"{value} {column}")
+        else:
+            words.append(f"{column}: {value}")
+    return " · ".join(words)
+
+
+def _metric_headers(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Short metric headers (``DP gap ↓``) and their full names as tooltips."""
+    renames = {m: METRIC_HEADERS[m] for m in frame.columns if m in METRIC_HEADERS}
+    return frame.rename(columns=renames), {h: metric_label(m) for m, h in renames.items()}
+
+
+def _metric_key(metrics: Sequence[str]) -> str:
+    """The line under a table that spells out its short metric headers."""
+    parts = [f"{METRIC_HEADERS[m]} = {metric_label(m)}" for m in metrics if m in METRIC_HEADERS]
+    return (f'<p class="note">{_esc("; ".join(parts))}. ↑ higher is better, ↓ lower is '
+            "better; see the glossary.</p>") if parts else ""
+
+
+def _summary_tables(final: pd.DataFrame, metrics: Sequence[str]) -> list[str]:
+    """One table per grid, dataset and learner; what is the same on every line in its caption."""
+    summary = summarise(final, metrics)
+    tables = []
+    for _, part in summary.groupby(["grid", "dataset_label", "learner_label"], sort=True):
+        table = format_summary(part.reset_index(drop=True), metrics)
+        if "grid" not in table.columns:  # format_summary drops a grid column of one value
+            table.insert(0, "grid", part["grid"].astype(str).to_numpy())
+        table, constant = _constant_columns(table, ["grid", "dataset", "learner", "seeds",
+                                                    "labels"])
+        table, titles = _metric_headers(table)
+        numeric = [*titles, "seeds", "labels"]
+        tables.append(html_table(table, numeric=numeric, titles=titles,
+                                 caption=_caption(constant, plain=("grid", "dataset",
+                                                                   "learner"))))
+    return tables
+
+
+def _facagen_html(final: pd.DataFrame) -> str:
+    table = facagen_table(final)
+    if table.empty:
+        return ""
+    table, constant = _constant_columns(table, ["grid", "dataset", "learner", "seeds",
+                                                "labels"])
+    table, titles = _metric_headers(table)
+    numeric = [c for c in table.columns if c not in ("grid", "dataset", "learner", "strategy")]
+    return html_table(table, numeric=numeric, titles=titles,
+                      caption=_caption(constant, plain=("grid", "dataset", "learner")))
+
+
+def _glossary() -> str:
+    items = "".join(f"<dt>{_esc(term)}</dt><dd>{_esc(text)}</dd>" for term, text in GLOSSARY)
+    return f'<dl class="glossary">{items}</dl>'
+
+
+def _identical_note(groups: Sequence[tuple[tuple[str, str, str], tuple[str, ...]]],
+                    n_grids: int, what: str) -> str:
+    """A caption naming each group of identical strategies (empty when there is none)."""
+    if not groups:
+        return ""
+    named = []
+    for (grid, dataset, learner), labels in groups:
+        block = f"{dataset} · {learner}" if n_grids <= 1 else f"{grid}: {dataset} · {learner}"
+        named.append(f"{identical_label(labels)} on {block}")
+    return (f'<p class="note"><strong>Identical {_esc(what)}:</strong> '
+            f"{_esc('; '.join(named))}. These strategies stored exactly the same values of "
+            f"every metric shown, in every round and seed, so each group is drawn once "
+            f"under one legend entry.</p>")
 
 
 def _runs_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -94,7 +283,37 @@ def _runs_table(runs: pd.DataFrame) -> pd.DataFrame:
     table["seconds"] = table["seconds"].map(lambda s: f"{s:.1f}")
     table["subsample"] = table["subsample"].map(lambda s: "" if pd.isna(s) else str(int(s)))
     table["finished"] = table["finished"].map(lambda t: str(t)[:19])
+    for column in _RUNS_LONG:
+        table[column] = table[column].map(_spaced_json)
     return table.sort_values(["grid", "dataset", "learner", "strategy", "seed"])
+
+
+def _spaced_json(text: object) -> str:
+    """Stored compact JSON with a space after each comma and colon, so it wraps there."""
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return ""
+    try:
+        return json.dumps(json.loads(str(text)), ensure_ascii=False, separators=(", ", ": "))
+    except ValueError:
+        return str(text)
+
+
+_RUNS_LONG = ("dataset options", "split options", "strategy parameters")
+
+
+def _runs_tables(runs: pd.DataFrame) -> list[str]:
+    """One table of runs per grid; the columns with one value go into its caption."""
+    tables = []
+    for grid, part in _runs_table(runs).groupby("grid", sort=True):
+        table, constant = _constant_columns(
+            part.drop(columns="grid"),
+            ["dataset", "dataset options", "subsample", "split", "split options", "learner",
+             "strategy parameters", "budget", "batch"])
+        same = _caption(constant)
+        caption = f"{grid} · same in every run: {same}" if same else str(grid)
+        tables.append(html_table(table, numeric=["seed", "budget", "batch", "seconds"],
+                                 long=_RUNS_LONG, caption=caption))
+    return tables
 
 
 def _versions_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -145,31 +364,40 @@ def render_report(
     if runs.empty:
         parts.append("<p>The database holds no finished runs yet.</p>")
     else:
-        summary = format_summary(summarise(final, metrics), metrics)
+        n_grids = final["grid"].nunique()
+        disparities = present_metrics(final, DISPARITIES)
         parts += [
             "<h2>Summary at the final budget</h2>",
             '<p class="note">Mean ± sample standard deviation over seeds of each metric '
-            "after the last round. Disparities (demographic parity, equalized odds, "
-            "error-rate balance) are differences between groups: lower is fairer.</p>",
-            html_table(summary, numeric=[*metrics, "seeds", "labels"]),
+            "after the last round, one table per grid, dataset and learner. The gaps "
+            "(demographic parity, equalized odds, error-rate balance) are differences "
+            "between groups: lower is fairer.</p>",
+            *_summary_tables(final, metrics),
+            _metric_key(metrics),
+            "<h2>Glossary</h2>",
+            _glossary(),
             "<h2>F1 against disparity</h2>",
             '<p class="note">Each point is a strategy at the final budget; bars are ±1 sd '
             "over seeds (cf. PANDA, Figure 1). Up and to the left is better.</p>",
+            _identical_note(identical_strategies(final, ["f1", *disparities]), n_grids,
+                            "points"),
             _figure(plot_tradeoff(final), "F1 against disparity at the final budget"),
             "<h2>Learning curves</h2>",
             '<p class="note">Mean over seeds with a ±1 sd band, against the number of '
             "labelled examples (cf. PANDA, Figure 2).</p>",
+            _identical_note(identical_strategies(rounds, metrics), n_grids, "curves"),
             _figure(plot_learning_curves(rounds, metrics=metrics),
                     "Learning curves of each metric"),
         ]
-        faca = facagen_table(final)
-        if not faca.empty:
+        faca = _facagen_html(final)
+        if faca:
             parts += [
                 "<h2>FACA-GEN table</h2>",
                 '<p class="note">Every strategy run beside FACA-GEN, at the final budget; '
-                "the last columns give the change of DP and EO against random sampling."
-                "</p>",
-                html_table(faca),
+                "the last columns give the relative change of the DP and EO gaps against "
+                "random sampling.</p>",
+                faca,
+                _metric_key(present_metrics(final, FACAGEN_METRICS)),
             ]
         parts += [
             "<h2>Group make-up of the selected examples</h2>",
@@ -177,7 +405,7 @@ def render_report(
             "(initial labelled set excluded), averaged over seeds.</p>",
             _figure(plot_group_makeup(rounds), "Group make-up of the selected examples"),
             "<h2>Runs</h2>",
-            html_table(_runs_table(runs), numeric=["seed", "budget", "batch", "seconds"]),
+            *_runs_tables(runs),
             "<h2>Package versions</h2>",
             html_table(_versions_table(runs)),
         ]
