@@ -122,8 +122,7 @@ def facagen_table(final: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
     For each grid, dataset and learner where a ``facagen`` strategy ran, one row per
     strategy with accuracy, F1, DP, EO and the optimal-transport distance between the
     labelled set and the pool in feature space (mean ± sd over seeds), plus the relative
-    change of DP
-    and EO against the ``random`` baseline of the same block when it ran.
+    change of DP and EO against the ``random`` baseline of the same block when it ran.
 
     Parameters
     ----------
