@@ -22,6 +22,7 @@ __all__ = [
     "BudgetError",
     "DataIntegrityError",
     "RegistrationError",
+    "StrategyCheckError",
 ]
 
 
@@ -83,3 +84,16 @@ class RegistrationError(FairpoolError, TypeError):
     """A strategy or learner was registered wrongly: a bad name, a clash, or an object
     that is not a strategy class / learner factory (or an entry point that fails to load).
     """
+
+
+class StrategyCheckError(FairpoolError, AssertionError):
+    """A query strategy broke the strategy contract (:mod:`fairpool.active.checks`).
+
+    An ``AssertionError``, so pytest reports it as a failed test. ``check`` names the
+    failed check and ``strategy`` the strategy (both also in the message).
+    """
+
+    def __init__(self, message: str, *, check: str = "", strategy: str = "") -> None:
+        super().__init__(message)
+        self.check = check
+        self.strategy = strategy

@@ -140,5 +140,9 @@ def test_single_group_raises():
      {"min_group_size": 2.5}],
 )
 def test_bad_options(options):
+    strategy = DecoupledDisagreementSampling(**options)  # stored as given
+    state = _state(np.repeat([0, 1], 10), n_groups=2)
     with pytest.raises(InvalidInputError):
-        DecoupledDisagreementSampling(**options)
+        strategy.select(state, 3, np.random.default_rng(0))
+    with pytest.raises(InvalidInputError):
+        fp.active.make_strategy("dfa2l", **options)

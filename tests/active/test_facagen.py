@@ -144,9 +144,12 @@ def test_weights_choose_which_terms_are_computed(state):
         ({"horizon": 0}, "horizon"),
     ],
 )
-def test_bad_options_raise(options, match):
+def test_bad_options_raise(options, match, state):
+    strategy = FacaGen(**options)  # stored as given, checked at select
     with pytest.raises(InvalidInputError, match=match):
-        FacaGen(**options)
+        strategy.select(state, 3, np.random.default_rng(0))
+    with pytest.raises(InvalidInputError, match=match):
+        fp.active.make_strategy("facagen", **options)
 
 
 def test_a_single_group_raises(toy):
@@ -160,8 +163,13 @@ def test_a_single_group_raises(toy):
 
 
 def test_tuner_objects_are_accepted():
-    assert isinstance(FacaGen(tuner=FixedTuner(0.2, 0.1)).tuner, FixedTuner)
-    assert isinstance(FacaGen().tuner, UCB1Tuner)
+    fixed = FixedTuner(0.2, 0.1)
+    strategy = FacaGen(tuner=fixed)
+    assert strategy.tuner is fixed and not hasattr(strategy, "tuner_")
+    strategy._validate_params()  # what select does first
+    assert strategy.tuner_ is fixed
+    default = fp.active.make_strategy("facagen")
+    assert default.tuner == "ucb" and isinstance(default.tuner_, UCB1Tuner)
 
 
 @pytest.mark.slow

@@ -97,10 +97,13 @@ def test_single_group_raises():
 def test_bad_options_raise(options):
     with pytest.raises(InvalidInputError):
         fp.active.make_strategy("fairlearn_al", **options)
+    strategy = FairReductionSampling("random", **options)  # stored as given
     with pytest.raises(InvalidInputError):
-        FairReductionSampling("random", **options)
+        strategy.select(_state(), 3, np.random.default_rng(0))
+    with pytest.raises(InvalidInputError):
+        strategy.wrap_learner(LogisticRegression())
 
 
 def test_selection_must_be_a_name():
     with pytest.raises(InvalidInputError, match="selection"):
-        FairReductionSampling(3)
+        FairReductionSampling(3).select(_state(), 3, np.random.default_rng(0))

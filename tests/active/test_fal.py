@@ -145,8 +145,12 @@ def test_equalized_odds_option_changes_what_is_measured():
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("alpha", [-0.1, 1.5, "0.5", True, float("nan")])
 def test_alpha_outside_the_unit_interval_is_rejected(alpha):
+    strategy = FairActiveLearning(alpha=alpha)  # stored as given, checked at select
+    assert strategy.alpha is alpha
     with pytest.raises(InvalidInputError, match="alpha"):
-        FairActiveLearning(alpha=alpha)
+        strategy.select(_state(), 3, np.random.default_rng(0))
+    with pytest.raises(InvalidInputError, match="alpha"):
+        make_strategy("fal", alpha=alpha)  # built by name: checked at once
 
 
 @pytest.mark.parametrize(
@@ -161,8 +165,11 @@ def test_alpha_outside_the_unit_interval_is_rejected(alpha):
     ],
 )
 def test_bad_options_are_rejected(options, match):
+    strategy = FastFairActiveLearning(**options)
     with pytest.raises(InvalidInputError, match=match):
-        FastFairActiveLearning(**options)
+        strategy.select(_state(), 3, np.random.default_rng(0))
+    with pytest.raises(InvalidInputError, match=match):
+        make_strategy("fal_fast", **options)
 
 
 def test_a_single_group_is_rejected():

@@ -312,8 +312,11 @@ def test_non_binary_validation_raises():
      {"policies": 0.3}, {"mix": 1.5}, {"mix": "half"}, {"gamma": 0.0}, {"gamma": 2.0}],
 )
 def test_bad_options(options):
+    strategy = FalconSampling(**options)  # stored as given, checked at select
     with pytest.raises(InvalidInputError):
-        FalconSampling(**options)
+        strategy.select(_state(), 3, np.random.default_rng(0))
+    with pytest.raises(InvalidInputError):
+        fp.active.make_strategy("falcon", **options)
 
 
 # --- the published benchmark (make bench) --------------------------------------------------

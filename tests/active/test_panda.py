@@ -138,9 +138,11 @@ def test_bad_input_raises_fairpool_errors(trained: PandaStrategy) -> None:
     with pytest.raises(BudgetError, match="larger than the pool"):
         trained.select(state, len(state.pool) + 1, np.random.default_rng(0))
     with pytest.raises(InvalidInputError, match="rho"):
-        PandaStrategy(rho=0.0)
+        PandaStrategy(rho=0.0).select(state, 3, np.random.default_rng(0))
+    with pytest.raises(InvalidInputError, match="rho"):
+        fp.active.make_strategy("panda", rho=0.0)
     with pytest.raises(InvalidInputError, match="unknown PANDA options"):
-        PandaStrategy(colour="red")
+        PandaStrategy(colour="red").fit(_dataset(300), np.random.default_rng(0))
     with pytest.raises(InvalidInputError, match="fit"):
         PandaStrategy(**FAST).select(state, 3, np.random.default_rng(0))
     one_group = _dataset(300, n_groups=1)

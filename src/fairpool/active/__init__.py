@@ -48,6 +48,7 @@ __all__ = [
     "available_learners",
     "available_strategies",
     "check_query_size",
+    "checks",
     "make_learner",
     "make_strategy",
     "register_learner",
@@ -59,7 +60,7 @@ __all__ = [
     "unregister_strategy",
 ]
 
-_SUBMODULES = {"strategies"}
+_SUBMODULES = {"checks", "strategies"}
 
 
 def __getattr__(name: str) -> Any:

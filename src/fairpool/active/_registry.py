@@ -104,12 +104,19 @@ def strategy_class(name: str) -> type[Strategy]:
 
 
 def make_strategy(name: str, **options: Any) -> Strategy:
-    """Build the strategy registered as ``name`` with ``options``.
+    """Build the strategy registered as ``name`` with ``options`` and check them.
+
+    The class's ``__init__`` only stores the options (scikit-learn's rule); this
+    factory also runs the strategy's parameter validation at once, so a bad option
+    given by name (``fairpool run --check``, a benchmark grid) fails here rather
+    than at the first selection.
 
     Raises
     ------
     UnknownNameError
         No strategy has that name.
+    FairpoolError
+        An option has a bad value (the strategy's own error type and message).
 
     Examples
     --------
@@ -117,4 +124,6 @@ def make_strategy(name: str, **options: Any) -> Strategy:
     >>> fp.active.make_strategy("entropy")
     EntropySampling()
     """
-    return strategy_class(name)(**options)
+    strategy = strategy_class(name)(**options)
+    strategy._validate_params()
+    return strategy

@@ -133,6 +133,12 @@ class DecoupledDisagreementSampling(Strategy):
     needs_groups = True
 
     def __init__(self, *, threshold: float | None = None, min_group_size: int = 5) -> None:
+        self.threshold = threshold
+        self.min_group_size = min_group_size
+
+    def _validate_params(self) -> None:
+        """Check the options and keep their converted values."""
+        threshold, min_group_size = self.threshold, self.min_group_size
         if threshold is not None and (
             isinstance(threshold, bool)
             or not isinstance(threshold, int | float | np.integer | np.floating)
@@ -149,9 +155,8 @@ class DecoupledDisagreementSampling(Strategy):
             raise InvalidInputError(
                 f"min_group_size must be an integer >= 2, got {min_group_size!r}"
             )
-        self.threshold = None if threshold is None else float(threshold)
-        self.min_group_size = int(min_group_size)
-        self.last_info: dict[str, Any] = {}
+        self._threshold = None if threshold is None else float(threshold)
+        self._min_group_size = int(min_group_size)
 
     def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:
         """Pick ``k`` pool positions by decoupled-model disagreement.
@@ -161,19 +166,20 @@ class DecoupledDisagreementSampling(Strategy):
         SingleGroupError
             If the data has fewer than two groups.
         """
+        self._validate_params()
         if state.n_groups < 2:
             raise SingleGroupError(
                 f"strategy {self.name!r} fits one model per group and needs at least two "
                 f"groups, got {list(state.group_names)}"
             )
         k = check_query_size(k, len(state.pool))
-        proba, own_model = group_model_probabilities(state, min_group_size=self.min_group_size)
+        proba, own_model = group_model_probabilities(state, min_group_size=self._min_group_size)
         scores = disagreement(proba)
         n_above = None
-        if self.threshold is None:
+        if self._threshold is None:
             picks = top_k(scores, k, rng)
         else:
-            above = np.flatnonzero(scores > self.threshold)
+            above = np.flatnonzero(scores > self._threshold)
             n_above = int(above.shape[0])
             if n_above >= k:
                 picks = rng.choice(above, size=k, replace=False).astype(np.int64)

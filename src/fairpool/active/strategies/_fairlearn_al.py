@@ -64,7 +64,7 @@ class FairReductionSampling(Strategy):
     name = "fairlearn"
     needs_groups = True
     #: Few reduction iterations keep the shared contract test fast (each is several fits).
-    contract_test_options = {"max_iter": 5}
+    contract_test_options = {"max_iter": 2}
 
     def __init__(
         self,
@@ -74,20 +74,29 @@ class FairReductionSampling(Strategy):
         eps: float = 0.04,
         max_iter: int = 50,
     ) -> None:
+        self.selection = selection
+        self.constraint = constraint
+        self.eps = eps
+        self.max_iter = max_iter
+        self._selector: Strategy | None = None
+        self._selector_name: str | None = None
+
+    def _validate_params(self) -> None:
+        """Check the options; build the selection strategy (once per ``selection``)."""
+        selection, max_iter = self.selection, self.max_iter
         if not isinstance(selection, str):
             raise InvalidInputError(
                 f"selection must be the name of a registered strategy, got {selection!r}"
             )
-        check_constraint(constraint)
-        check_eps(eps)
+        check_constraint(self.constraint)
+        check_eps(self.eps)
         if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
             raise InvalidInputError(f"max_iter must be a positive integer, got {max_iter!r}")
-        self.selection = selection
-        self.constraint = constraint
-        self.eps = float(eps)
-        self.max_iter = int(max_iter)
-        self._selector = make_strategy(selection)
-        self.last_info: dict[str, Any] = {}
+        self._eps = float(self.eps)
+        self._max_iter = int(max_iter)
+        if self._selector is None or self._selector_name != selection:
+            self._selector = make_strategy(selection)
+            self._selector_name = selection
 
     def wrap_learner(self, learner: Any) -> FairReductionClassifier:
         """Return ``learner`` inside a :class:`FairReductionClassifier` with this constraint.
@@ -95,12 +104,13 @@ class FairReductionSampling(Strategy):
         The wrapper's ``random_state`` (seed of its randomised ``predict``) is the
         learner's own ``random_state`` when it has an integer one, else 0.
         """
+        self._validate_params()
         seed = getattr(learner, "random_state", None)
         return FairReductionClassifier(
             base=learner,
             constraint=self.constraint,
-            eps=self.eps,
-            max_iter=self.max_iter,
+            eps=self._eps,
+            max_iter=self._max_iter,
             random_state=int(seed) if isinstance(seed, int | np.integer) else 0,
         )
 
@@ -112,6 +122,7 @@ class FairReductionSampling(Strategy):
         SingleGroupError
             If the data has fewer than two groups (the constraint would be void).
         """
+        self._validate_params()
         if state.n_groups < 2:
             raise SingleGroupError(
                 f"strategy {self.name!r} trains under a fairness constraint and needs at "
@@ -119,7 +130,7 @@ class FairReductionSampling(Strategy):
             )
         picks = self._selector.select(state, k, rng)
         self.last_info = {"selection": self.selection, "constraint": self.constraint,
-                          "eps": self.eps}
+                          "eps": self._eps}
         return picks
 
 

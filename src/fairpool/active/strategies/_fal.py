@@ -96,7 +96,7 @@ class FairActiveLearning(Strategy):
     name: ClassVar[str] = "fal"
     needs_groups: ClassVar[bool] = True
     #: 2·m refits per round: the shared contract test scores a small sample.
-    contract_test_options: ClassVar[Mapping[str, Any]] = {"candidates": 12}
+    contract_test_options: ClassVar[Mapping[str, Any]] = {"candidates": 8}
     _method: ClassVar[UpdateMethod] = "retrain"
 
     def __init__(
@@ -109,29 +109,37 @@ class FairActiveLearning(Strategy):
         candidates: int | None = None,
         soft: bool = False,
     ) -> None:
+        self.alpha = alpha
+        self.fairness = fairness
+        self.variant = variant
+        self.nested_k = nested_k
+        self.candidates = candidates
+        self.soft = soft
+
+    def _validate_params(self) -> None:
+        """Check the options and keep their converted values (``_alpha``, ...)."""
+        alpha, nested_k, candidates = self.alpha, self.nested_k, self.candidates
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
             raise InvalidInputError(f"alpha must be a number in [0, 1], got {alpha!r}")
-        check_fairness_name(fairness)
-        if variant not in ("linear", "nested"):
-            raise InvalidInputError(f"variant must be 'linear' or 'nested', got {variant!r}")
+        check_fairness_name(self.fairness)
+        if self.variant not in ("linear", "nested"):
+            raise InvalidInputError(f"variant must be 'linear' or 'nested', got {self.variant!r}")
         for arg, value in (("nested_k", nested_k), ("candidates", candidates)):
             if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
                 raise InvalidInputError(f"{arg} must be a positive integer or None, got {value!r}")
-        self.alpha = float(alpha)
-        self.fairness = fairness
-        self.variant = variant
-        self.nested_k = None if nested_k is None else int(nested_k)
-        self.candidates = None if candidates is None else int(candidates)
-        self.soft = bool(soft)
+        self._alpha = float(alpha)
+        self._nested_k = None if nested_k is None else int(nested_k)
+        self._candidates = None if candidates is None else int(candidates)
+        self._soft = bool(self.soft)
 
     def _candidate_positions(self, n_pool: int, k: int, rng: np.random.Generator) -> np.ndarray:
-        if self.candidates is None or self.candidates >= n_pool:
+        if self._candidates is None or self._candidates >= n_pool:
             return np.arange(n_pool, dtype=np.int64)
-        if self.candidates < k:
+        if self._candidates < k:
             raise BudgetError(
-                f"candidates={self.candidates} is smaller than the query size k={k}"
+                f"candidates={self._candidates} is smaller than the query size k={k}"
             )
-        return np.sort(rng.choice(n_pool, size=self.candidates, replace=False)).astype(np.int64)
+        return np.sort(rng.choice(n_pool, size=self._candidates, replace=False)).astype(np.int64)
 
     def _expected_disparity(self, state: QueryState, positions: np.ndarray) -> np.ndarray:
         return expected_disparity(
@@ -139,7 +147,7 @@ class FairActiveLearning(Strategy):
             candidates=positions,
             fairness=self.fairness,
             method=self._method,
-            soft=self.soft,
+            soft=self._soft,
         )
 
     def scores(self, state: QueryState, positions: np.ndarray) -> np.ndarray:
@@ -155,22 +163,25 @@ class FairActiveLearning(Strategy):
         -------
         ndarray of shape (m,)
         """
+        self._validate_params()
         positions = np.asarray(positions, dtype=np.int64)
         entropy = entropy_score(state.pool_proba[positions])
-        if self.alpha == 1.0:
+        alpha = self._alpha
+        if alpha == 1.0:
             return min_max_scale(entropy)
         fairness = -self._expected_disparity(state, positions)
-        return self.alpha * min_max_scale(entropy) + (1.0 - self.alpha) * min_max_scale(fairness)
+        return alpha * min_max_scale(entropy) + (1.0 - alpha) * min_max_scale(fairness)
 
     def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:
         """Positions of the ``k`` best pool rows by the FAL rule (ties broken by ``rng``)."""
+        self._validate_params()
         k = check_query_size(k, len(state.pool))
         positions = self._candidate_positions(len(state.pool), k, rng)
         if self.variant == "linear":
             return positions[top_k(self.scores(state, positions), k, rng)]
-        bucket = min(positions.shape[0], 10 * k if self.nested_k is None else self.nested_k)
+        bucket = min(positions.shape[0], 10 * k if self._nested_k is None else self._nested_k)
         if bucket < k:
-            raise BudgetError(f"nested_k={self.nested_k} is smaller than the query size k={k}")
+            raise BudgetError(f"nested_k={self._nested_k} is smaller than the query size k={k}")
         entropy = entropy_score(state.pool_proba[positions])
         uncertain = positions[top_k(entropy, bucket, rng)]
         disparity = self._expected_disparity(state, uncertain)
@@ -226,6 +237,13 @@ class FastFairActiveLearning(FairActiveLearning):
             candidates=candidates,
             soft=soft,
         )
+        self.newton_steps = newton_steps
+        self.chunk_size = chunk_size
+
+    def _validate_params(self) -> None:
+        """FAL's checks, then ``newton_steps`` and ``chunk_size``."""
+        super()._validate_params()
+        chunk_size, newton_steps = self.chunk_size, self.newton_steps
         if chunk_size is not None and (
             isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1
         ):
@@ -236,8 +254,8 @@ class FastFairActiveLearning(FairActiveLearning):
             raise InvalidInputError(
                 f"newton_steps must be a positive integer, got {newton_steps!r}"
             )
-        self.newton_steps = int(newton_steps)
-        self.chunk_size = None if chunk_size is None else int(chunk_size)
+        self._newton_steps = int(newton_steps)
+        self._chunk_size = None if chunk_size is None else int(chunk_size)
 
     def _expected_disparity(self, state: QueryState, positions: np.ndarray) -> np.ndarray:
         return expected_disparity(
@@ -245,8 +263,8 @@ class FastFairActiveLearning(FairActiveLearning):
             candidates=positions,
             fairness=self.fairness,
             method=self._method,
-            soft=self.soft,
-            chunk_size=self.chunk_size,
-            newton_steps=self.newton_steps,
+            soft=self._soft,
+            chunk_size=self._chunk_size,
+            newton_steps=self._newton_steps,
         )
 

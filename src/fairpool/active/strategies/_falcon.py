@@ -227,7 +227,21 @@ class FalconSampling(Strategy):
         gamma: float = 0.25,
         postpone: bool = True,
     ) -> None:
-        check_disparity_name(fairness, _FAIRNESS)
+        self.fairness = fairness
+        self.policies = policies
+        self.mix = mix
+        self.gamma = gamma
+        self.postpone = postpone
+        self._ledger = PostponementLedger()
+        self._bandits: dict[tuple[tuple[int, int], ...], Exp3] = {}
+        self._pending: tuple[tuple[tuple[int, int], ...], int, float] | None = None
+        self._reward_scale = 0.0
+        self._entropy = make_strategy("entropy")
+
+    def _validate_params(self) -> None:
+        """Check the options and keep their converted values (``_policies``, ...)."""
+        check_disparity_name(self.fairness, _FAIRNESS)
+        policies = self.policies
         try:
             policies = tuple(policies)
         except TypeError:
@@ -239,21 +253,15 @@ class FalconSampling(Strategy):
         policies = tuple(_check_unit(r, "each policy (postpone rate)") for r in policies)
         if len(set(policies)) != len(policies):
             raise InvalidInputError(f"policies must be distinct, got {policies}")
-        self.fairness = fairness
-        self.policies = policies
-        self.mix = _check_unit(mix, "mix")
-        self.gamma = _check_unit(gamma, "gamma", low_open=True)
-        self.postpone = bool(postpone)
-        self.last_info: dict[str, Any] = {}
-        self._ledger = PostponementLedger()
-        self._bandits: dict[tuple[tuple[int, int], ...], Exp3] = {}
-        self._pending: tuple[tuple[tuple[int, int], ...], int, float] | None = None
-        self._reward_scale = 0.0
-        self._entropy = make_strategy("entropy")
+        self._policies = policies
+        self._mix = _check_unit(self.mix, "mix")
+        self._gamma = _check_unit(self.gamma, "gamma", low_open=True)
+        self._postpone = bool(self.postpone)
 
     def wrap_learner(self, learner: Any) -> Any:
         """The loop's learner inside a :class:`PostponingClassifier` sharing this run's ledger."""
-        if not self.postpone:
+        self._validate_params()
+        if not self._postpone:
             return learner
         return PostponingClassifier(learner, ledger=self._ledger)
 
@@ -288,6 +296,7 @@ class FalconSampling(Strategy):
         NonBinaryLabelError
             If the validation labels are not 0/1.
         """
+        self._validate_params()
         if state.n_groups < 2:
             raise SingleGroupError(
                 f"strategy {self.name!r} targets groups and needs at least two, "
@@ -312,15 +321,16 @@ class FalconSampling(Strategy):
             "arm": None,
             "arm_probability": None,
         }
-        falcon_round = rng.random() < self.mix and bool(targets)
+        falcon_round = rng.random() < self._mix and bool(targets)
         pick_targets = np.full(k, -1, dtype=np.int64)
         if falcon_round:
+            policies = self._policies
             bandit = self._bandits.setdefault(
-                targets, Exp3(len(targets) * len(self.policies), gamma=self.gamma)
+                targets, Exp3(len(targets) * len(policies), gamma=self._gamma)
             )
             arm = bandit.draw(rng)
-            label, group = targets[arm // len(self.policies)]
-            rate = self.policies[arm % len(self.policies)]
+            label, group = targets[arm // len(policies)]
+            rate = policies[arm % len(policies)]
             proba = state.pool_proba
             column = _class_column(state.model, label, proba.shape[1])
             in_group = state.pool.groups == group

@@ -196,7 +196,7 @@ class FacaGenEnv(gym.Env):
             self._metrics,
             self._learner.labelled_.groups,
             self.n_groups,
-            (self._strategy.tuner.lam, self._strategy.tuner.gamma),
+            (self._strategy.tuner_.lam, self._strategy.tuner_.gamma),
             self.lam_max,
             self.gamma_max,
         )
@@ -216,6 +216,7 @@ class FacaGenEnv(gym.Env):
         self._strategy = self.strategy_factory(
             tuner="fixed", lam=0.0, gamma=0.0, **self.strategy_options
         )
+        self._strategy._validate_params()  # builds its FixedTuner (tuner_), set by step()
         self._learner = ActiveLearner(
             self._strategy,
             self.make_learner(),
@@ -238,7 +239,7 @@ class FacaGenEnv(gym.Env):
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Label one batch with the ``(λ, γ)`` the action maps to."""
         lam, gamma = action_to_weights(action, self.lam_max, self.gamma_max)
-        self._strategy.tuner.set(lam, gamma)
+        self._strategy.tuner_.set(lam, gamma)
         picks = self._learner.query(self._pool_X, self._pool_g, self.batch_size)
         self._learner.teach(picks, self.y[self._pool][picks])
         previous, self._metrics = self._metrics, self._measure()

@@ -219,6 +219,10 @@ class FacaGen(Strategy):
 
     Attributes
     ----------
+    tuner_ : Tuner
+        The tuner in use (``tuner`` itself when it is a Tuner object, which the run
+        then updates in place), built when the parameters are first checked: by
+        :func:`~fairpool.active.make_strategy` or at the first :meth:`select`.
     last_info : dict
         What the last selection used: ``lam``, ``gamma``, the arm or action, the
         reward credited to the previous choice, and the validation metrics.
@@ -243,59 +247,93 @@ class FacaGen(Strategy):
         ppo_options: Mapping[str, Any] | None = None,
         policy_dir: str | None = None,
     ) -> None:
-        self.lam = check_lambda(lam, "lam")
+        self.lam = lam
+        self.gamma = gamma
+        self.tuner = tuner
+        self.arms = arms
+        self.exploration = exploration
+        self.reward_weights = reward_weights
+        self.fairness_method = fairness_method
+        self.known_causal_fraction = known_causal_fraction
+        self.horizon = horizon
+        self.ppo_options = ppo_options
+        self.policy_dir = policy_dir
+        self._tuner_params: tuple | None = None
+        self._previous: RoundMetrics | None = None
+        self._cache_key: tuple | None = None
+        self._counterfactuals: Any = None
+
+    def _validate_params(self) -> None:
+        """Check the options, keep their converted values and build ``tuner_``.
+
+        The tuner is built from the parameters the first time they are checked
+        (by :func:`~fairpool.active.make_strategy` or the first :meth:`select`) and
+        kept across rounds (it learns); it is rebuilt only if a parameter was
+        replaced since (``set_params``).
+        """
+        gamma = self.gamma
+        self._lam = check_lambda(self.lam, "lam")
         if not np.isfinite(gamma):
             raise InvalidInputError(f"gamma must be a finite number, got {gamma!r}")
-        self.gamma = float(gamma)
+        self._gamma = float(gamma)
+        fairness_method = self.fairness_method
         if fairness_method not in ("newton", "retrain"):
             raise InvalidInputError(
                 f"fairness_method must be 'newton' or 'retrain', got {fairness_method!r}"
             )
-        self.fairness_method = fairness_method
+        known_causal_fraction = self.known_causal_fraction
         fraction = float(known_causal_fraction)
         if not 0.0 <= fraction <= 1.0:
             raise InvalidInputError(
                 f"known_causal_fraction must be in [0, 1], got {known_causal_fraction!r}"
             )
-        self.known_causal_fraction = fraction
+        self._known_causal_fraction = fraction
+        reward_weights = self.reward_weights
         weights = tuple(float(w) for w in reward_weights)
         if len(weights) != 3 or not all(np.isfinite(w) and w >= 0 for w in weights):
             raise InvalidInputError(
                 f"reward_weights must be three non-negative numbers, got {reward_weights!r}"
             )
-        self.reward_weights = weights
+        self._reward_weights = weights
+        horizon = self.horizon
         if isinstance(horizon, bool) or int(horizon) < 1:
             raise InvalidInputError(f"horizon must be a positive integer, got {horizon!r}")
-        self.horizon = int(horizon)
+        self._horizon = int(horizon)
+        params = tuple(self.get_params(deep=False).values())
+        built = self._tuner_params
+        if built is None or len(built) != len(params) or any(
+            a is not b for a, b in zip(built, params, strict=True)
+        ):
+            self.tuner_ = self._make_tuner()
+            self._tuner_params = params
+
+    def _make_tuner(self) -> Tuner:
+        """The tuner ``tuner`` names (or ``tuner`` itself), from the checked options."""
+        tuner, arms = self.tuner, self.arms
         if isinstance(tuner, Tuner):
-            self.tuner = tuner
-        elif tuner == "fixed":
-            self.tuner = FixedTuner(self.lam, self.gamma)
-        elif tuner == "ucb":
-            self.tuner = UCB1Tuner(DEFAULT_ARMS if arms is None else arms, exploration=exploration)
-        elif tuner == "ppo":
+            return tuner
+        if tuner == "fixed":
+            return FixedTuner(self._lam, self._gamma)
+        if tuner == "ucb":
+            return UCB1Tuner(DEFAULT_ARMS if arms is None else arms, exploration=self.exploration)
+        if tuner == "ppo":
             # Imported here: gymnasium and stable-baselines3 load only for PPO users.
             from fairpool.active.strategies.facagen._ppo import PPOTuner
 
-            self.tuner = PPOTuner(
-                horizon=self.horizon,
-                policy_dir=policy_dir,
-                reward_weights=weights,
+            return PPOTuner(
+                horizon=self._horizon,
+                policy_dir=self.policy_dir,
+                reward_weights=self._reward_weights,
                 strategy_options={
-                    "fairness_method": fairness_method,
-                    "known_causal_fraction": fraction,
+                    "fairness_method": self.fairness_method,
+                    "known_causal_fraction": self._known_causal_fraction,
                 },
                 strategy_factory=type(self),
-                **dict(ppo_options or {}),
+                **dict(self.ppo_options or {}),
             )
-        else:
-            raise InvalidInputError(
-                f"tuner must be 'fixed', 'ucb', 'ppo' or a Tuner, got {tuner!r}"
-            )
-        self.last_info: dict[str, Any] = {}
-        self._previous: RoundMetrics | None = None
-        self._cache_key: tuple | None = None
-        self._counterfactuals: Any = None
+        raise InvalidInputError(
+            f"tuner must be 'fixed', 'ucb', 'ppo' or a Tuner, got {tuner!r}"
+        )
 
     def _state_counterfactuals(self, state: QueryState) -> Any:
         """The counterfactual model for this state, refitted only when the rows changed.
@@ -312,22 +350,23 @@ class FacaGen(Strategy):
         )
         if key != self._cache_key:
             self._counterfactuals = state_counterfactual_model(
-                state, known_causal_fraction=self.known_causal_fraction
+                state, known_causal_fraction=self._known_causal_fraction
             )
             self._cache_key = key
         return self._counterfactuals
 
     def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:
         """Pick the ``k`` pool rows with the highest ``S(x)`` (ties at random)."""
+        self._validate_params()
         k = check_query_size(k, len(state.pool))
         metrics = validation_metrics(state)
         reward = (
             None
             if self._previous is None
-            else scalarised_reward(self._previous, metrics, weights=self.reward_weights)
+            else scalarised_reward(self._previous, metrics, weights=self._reward_weights)
         )
         context = TunerContext(state=state, metrics=metrics, reward=reward, rng=rng)
-        lam, gamma = self.tuner.choose(context)
+        lam, gamma = self.tuner_.choose(context)
         self._previous = metrics
         terms = facagen_terms(
             state,
@@ -344,6 +383,6 @@ class FacaGen(Strategy):
             "val_f1": metrics.f1,
             "val_dp": metrics.dp,
             "val_eo": metrics.eo,
-            **self.tuner.info(),
+            **self.tuner_.info(),
         }
         return picks

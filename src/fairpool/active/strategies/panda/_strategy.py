@@ -61,11 +61,16 @@ class PandaStrategy(Strategy):
     **options
         Any :class:`~fairpool.active.strategies.panda.PandaConfig` field, e.g.
         ``budget=400``, ``constraint="demographic_parity"``, ``rho=0.04``,
-        ``width=32``, ``n_layers=1``, ``device="auto"``.
+        ``width=32``, ``n_layers=1``, ``device="auto"``. Each is a parameter of
+        its own for :meth:`get_params` / :meth:`set_params` / ``sklearn.base.clone``;
+        they are stored as given and checked (by building the config) at
+        :meth:`fit`, :meth:`select` or :func:`~fairpool.active.make_strategy`.
 
     Attributes
     ----------
     config : PandaConfig
+        The checked configuration built from the options (read-only; see
+        :meth:`with_config` and :meth:`set_params`).
     policy_ : PandaPolicy or None
         The trained policy (None before :meth:`fit` or :meth:`load`).
     training_log_ : TrainingLog or None
@@ -104,21 +109,88 @@ class PandaStrategy(Strategy):
     }
 
     def __init__(self, *, stochastic: bool = True, **options: Any) -> None:
-        unknown = sorted(set(options) - {f.name for f in dataclasses.fields(PandaConfig)})
-        if unknown:
-            raise InvalidInputError(f"unknown PANDA options: {unknown}")
-        self.stochastic = bool(stochastic)
-        self.config = PandaConfig(**options)
+        self.stochastic = stochastic
+        self._options = options
+        self._checked: tuple | None = None
         self.policy_: PandaPolicy | None = None
         self.training_log_: TrainingLog | None = None
         self.training_summary_: dict[str, Any] = {}
-        self.last_info: dict[str, Any] = {}
         self._n_features = 0
         self._n_groups = 0
         self._group_names: tuple[str, ...] = ()
         self._feature_mean = np.zeros(0)
         self._feature_scale = np.ones(0)
-        self._device = select_device(self.config.device)
+
+    # -- parameters ----------------------------------------------------------
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """``stochastic`` and every :class:`PandaConfig` field."""
+        return sorted({"stochastic", *(f.name for f in dataclasses.fields(PandaConfig))})
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """``stochastic`` and every config field (given value, else the field's default).
+
+        Options that are not config fields are returned too, so a clone keeps them
+        and fails the same way when checked.
+        """
+        params: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(PandaConfig)}
+        params.update(self._options)
+        params["stochastic"] = self.stochastic
+        return dict(sorted(params.items()))
+
+    def set_params(self, **params: Any) -> PandaStrategy:
+        """Set ``stochastic`` or config fields (stored as given, checked at the next use).
+
+        Raises
+        ------
+        InvalidInputError
+            If a name is neither ``stochastic`` nor a config field.
+        """
+        valid = set(self._get_param_names())
+        unknown = sorted(set(params) - valid)
+        if unknown:
+            raise InvalidInputError(
+                f"invalid parameters {unknown} for strategy PandaStrategy; valid parameters: "
+                f"{sorted(valid)}"
+            )
+        options = dict(self._options)
+        for key, value in params.items():
+            if key == "stochastic":
+                self.stochastic = value
+            else:
+                options[key] = value
+        self._options = options
+        return self
+
+    def _validate_params(self) -> None:
+        """Check the options: build :attr:`config` and resolve the device (once per values)."""
+        key = (self.stochastic, *self._options.values())
+        names = tuple(self._options)
+        checked = self._checked
+        if (
+            checked is not None
+            and checked[0][1] == names
+            and len(checked[0][0]) == len(key)
+            and all(a is b for a, b in zip(checked[0][0], key, strict=True))
+        ):
+            return
+        unknown = sorted(set(self._options) - {f.name for f in dataclasses.fields(PandaConfig)})
+        if unknown:
+            raise InvalidInputError(f"unknown PANDA options: {unknown}")
+        config = PandaConfig(**self._options)
+        self._checked = ((key, names), config, select_device(config.device), bool(self.stochastic))
+
+    @property
+    def config(self) -> PandaConfig:
+        """The checked configuration (:class:`PandaConfig`) of the current options."""
+        self._validate_params()
+        return self._checked[1]
+
+    @property
+    def _device(self) -> Any:
+        """The torch device ``config.device`` resolves to."""
+        self._validate_params()
+        return self._checked[2]
 
     # -- training ----------------------------------------------------------
     def fit(
@@ -140,6 +212,7 @@ class PandaStrategy(Strategy):
         -------
         self
         """
+        self._validate_params()
         X = np.asarray(dataset.X, dtype=np.float64)
         y = np.asarray(dataset.y)
         groups = np.asarray(dataset.groups, dtype=np.int64)
@@ -187,9 +260,12 @@ class PandaStrategy(Strategy):
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(PandaConfig)})
         if unknown:
             raise InvalidInputError(f"unknown PANDA options: {unknown}")
+        config = self.config
         twin = copy.copy(self)
-        twin.config = dataclasses.replace(self.config, **changes)
-        twin._device = select_device(twin.config.device)
+        twin._options = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+        twin._options.update(changes)
+        twin._checked = None
+        twin._validate_params()
         if self.policy_ is not None and twin._device != self._device:
             # Module.to moves in place: copy first so the original stays where it is.
             twin.policy_ = copy.deepcopy(self.policy_).to(twin._device)
@@ -239,13 +315,14 @@ class PandaStrategy(Strategy):
 
     def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:
         """The ``k`` pool rows with the largest policy logits (Gumbel-perturbed if stochastic)."""
+        self._validate_params()
         k = check_query_size(k, len(state.pool))
         if state.n_groups < 2:
             raise SingleGroupError("PANDA needs at least two groups in the data")
         start = time.perf_counter()
         logits = self.scores(state, rng=rng)
         seconds = time.perf_counter() - start
-        if self.stochastic:
+        if self._checked[3]:
             logits = logits + rng.gumbel(size=logits.shape[0])
         self.last_info = {
             "temperature": self._require_policy().temperature.item(),
@@ -287,6 +364,7 @@ class PandaStrategy(Strategy):
         """
         from safetensors.torch import save_file
 
+        self._validate_params()
         policy = self._require_policy()
         path = Path(path)
         tensors = {f"policy.{k}": v.detach().cpu().contiguous()
@@ -296,7 +374,7 @@ class PandaStrategy(Strategy):
         meta = {
             "format": _FORMAT,
             "config": self.config.to_json(),
-            "stochastic": json.dumps(self.stochastic),
+            "stochastic": json.dumps(self._checked[3]),
             "n_features": json.dumps(self._n_features),
             "group_names": json.dumps(list(self._group_names)),
             "training": json.dumps(self.training_summary_),
@@ -356,11 +434,10 @@ class PandaStrategy(Strategy):
         return strategy
 
     def __repr__(self) -> str:
-        changed = {
-            f.name: getattr(self.config, f.name)
-            for f in dataclasses.fields(PandaConfig)
-            if getattr(self.config, f.name) != f.default
-        }
+        defaults = {f.name: f.default for f in dataclasses.fields(PandaConfig)}
+        changed = {name: self._options[name] for name in defaults if name in self._options
+                   and self._options[name] != defaults[name]}
+        changed.update((k, v) for k, v in self._options.items() if k not in defaults)
         if not self.stochastic:
             changed["stochastic"] = False
         params = ", ".join(f"{k}={v!r}" for k, v in changed.items())
