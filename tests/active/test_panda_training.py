@@ -291,3 +291,14 @@ def test_policy_view_matches_a_scikit_learn_pipeline_by_hand() -> None:
     np.testing.assert_allclose(view[:, 5].numpy(), p, rtol=1e-5, atol=1e-6)
     bits = -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
     np.testing.assert_allclose(view[:, 6].numpy(), bits, rtol=1e-4, atol=1e-6)
+
+
+def test_the_progress_bar_changes_no_number(capsys) -> None:
+    X, y, g = _biased_data(1200, 0)
+    config = pt.PandaConfig(**SMALL, max_episodes=4)
+    runs = [pt.meta_train(X, y, g, n_groups=2, config=config, seed=3,
+                          device=torch.device("cpu"), progress=show)[1] for show in (False, True)]
+    def numbers(log):
+        return {k: v for k, v in log.best.items() if k != "seconds"}
+
+    assert numbers(runs[0]) == numbers(runs[1]) and runs[0].episodes == runs[1].episodes == 4
