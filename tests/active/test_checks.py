@@ -79,6 +79,21 @@ class BadWrap(_EntropyTop):
         return _Rewrites(learner)
 
 
+class BinaryOnlyUnchecked(_EntropyTop):
+    """Uses a binary-only computation without declaring needs_binary_labels: on 3-class
+    labels scikit-learn's own error escapes (FACA-GEN's fault, issue 11 fault 2)."""
+
+    def select(self, state, k, rng):
+        from sklearn.metrics import f1_score
+
+        f1_score(state.labelled.y, state.model.predict(state.labelled.X))  # average="binary"
+        return super().select(state, k, rng)
+
+
+class DeclaresButSelects(_EntropyTop):
+    needs_binary_labels = True
+
+
 @pytest.mark.parametrize(
     ("broken", "failed"),
     [
@@ -89,6 +104,7 @@ class BadWrap(_EntropyTop):
         (NonJsonInfo, "check_last_info"),
         (SelectsWithoutFit, "check_fit"),
         (BadWrap, "check_wrap_learner"),
+        (BinaryOnlyUnchecked, "check_labels_beyond_binary"),
     ],
 )
 def test_the_checker_names_the_broken_rule(broken, failed):
@@ -101,7 +117,7 @@ def test_the_checker_names_the_broken_rule(broken, failed):
 
 def test_the_checker_runs_single_checks_and_lists_them():
     names = list(all_checks())
-    assert names[0] == "check_init_stores_params" and len(names) == len(set(names)) == 9
+    assert names[0] == "check_init_stores_params" and len(names) == len(set(names)) == 10
     assert check_strategy("random", checks=["check_select_picks"]) == ["check_select_picks"]
     with pytest.raises(StrategyCheckError, match="check_select_picks"):
         all_checks()["check_select_picks"](DuplicatePicks())
@@ -209,3 +225,20 @@ def test_entry_points_register_and_a_broken_one_is_an_error_naming_it():
     assert out[0].startswith("error:") and "'broken_ep'" in out[0]
     assert "fairpool.strategies" in out[0] and "failed to load" in out[0]
     assert out[1] == "True MinorityEntropySampling"
+
+
+def test_facagen_on_three_classes_raises_the_shared_label_error():
+    # issue 11, fault 2: it ended in scikit-learn's "Target is multiclass but average='binary'"
+    from fairpool.errors import NonBinaryLabelError
+
+    rng = np.random.default_rng(0)
+    X, y, g = rng.normal(size=(60, 3)), rng.integers(0, 3, 60), rng.integers(0, 2, 60)
+    for name in ("facagen", "fal_fast", "falcon"):
+        al = fp.active.ActiveLearner(name, "logreg", seed=0).fit(X[:30], y[:30], g[:30])
+        with pytest.raises(NonBinaryLabelError, match=f"strategy '{name}' needs binary 0/1"):
+            al.query(X[30:], g[30:], 3)
+
+
+def test_a_strategy_that_declares_binary_labels_is_stopped_by_the_loop():
+    # the loop applies the shared check for it, so the declaration alone is enough
+    check_strategy(DeclaresButSelects(), checks=["check_labels_beyond_binary"])

@@ -36,7 +36,7 @@ from fairpool.errors import (
     SingleGroupError,
 )
 from fairpool.learners import make_learner
-from fairpool.metrics import as_checked_array
+from fairpool.metrics import as_checked_array, check_binary_labels
 
 __all__ = ["ActiveLearner"]
 
@@ -360,6 +360,8 @@ class ActiveLearner:
             Labelled historical data the strategy learns to select from. It must not
             be the pool whose labels are hidden.
         """
+        if getattr(self.strategy_, "needs_binary_labels", False):
+            check_binary_labels(np.asarray(dataset.y), who=self._strategy_label())
         self.strategy_.fit(dataset, self._strategy_fit_rng)
         self._strategy_ready = True
         return self
@@ -431,6 +433,7 @@ class ActiveLearner:
         n_candidates = self._pool_X.shape[0] if candidates is None else candidates.shape[0]
         n = check_query_size(n, n_candidates)
         pool_groups = self._pool_g if candidates is None else self._pool_g[candidates]
+        self._check_labels_for_strategy()
         if getattr(self.strategy_, "needs_groups", False):
             n_groups = len(self.group_names_)
             counts = np.bincount(self._g, minlength=n_groups)
@@ -447,6 +450,16 @@ class ActiveLearner:
         self.last_info_ = dict(getattr(self.strategy_, "last_info", None) or {})
         self.n_queries_ += 1
         return picks if candidates is None else candidates[picks]
+
+    def _strategy_label(self) -> str:
+        return f"strategy {getattr(self.strategy_, 'name', type(self.strategy_).__name__)!r}"
+
+    def _check_labels_for_strategy(self) -> None:
+        """Binary-only strategies get 0/1 labels, checked by the one shared function."""
+        if getattr(self.strategy_, "needs_binary_labels", False):
+            check_binary_labels(self._y, who=self._strategy_label())
+            if self._validation is not None:
+                check_binary_labels(self._validation.y, who=self._strategy_label())
 
     def _state(self, Z_pool: np.ndarray, pool_groups: np.ndarray) -> QueryState:
         labelled = LabelledSet(self._Z, self._y, self._g)

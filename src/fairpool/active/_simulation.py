@@ -23,10 +23,10 @@ from fairpool.datasets import Dataset, stratification_codes, stratified_partitio
 from fairpool.errors import (
     BudgetError,
     InvalidInputError,
-    NonBinaryLabelError,
     SingleGroupError,
     UndefinedMetricError,
 )
+from fairpool.metrics import check_binary_labels
 
 __all__ = ["run", "DEFAULT_METRICS", "OT_MAX_ROWS"]
 
@@ -256,11 +256,7 @@ def run(
     """
     if not isinstance(ds, Dataset):
         raise InvalidInputError(f"ds must be a fairpool Dataset, got {type(ds).__name__}")
-    labels = np.unique(ds.y)
-    if not np.isin(labels, (0, 1)).all():
-        raise NonBinaryLabelError(
-            f"run needs binary labels 0/1 in ds.y, got values {labels[:6].tolist()}"
-        )
+    check_binary_labels(ds.y, who="run (ds.y)")
     metric_functions = _resolve_metrics(metrics)
     parts = _resolve_split(ds, split, seed, split_options)
     d0, pool = _initial_rows(ds, parts, initial, batch_size, seed)

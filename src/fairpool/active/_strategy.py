@@ -37,6 +37,9 @@ class Strategy(ABC):
     requires_fit: ClassVar[bool] = False
     #: True for strategies that need at least two groups in the data.
     needs_groups: ClassVar[bool] = False
+    #: True for strategies that only work with binary 0/1 labels; the loop then checks
+    #: the labelled and validation labels with ``fairpool.metrics.check_binary_labels``.
+    needs_binary_labels: ClassVar[bool] = False
     #: Options :mod:`fairpool.active.checks` (and so the shared contract test) builds
     #: the strategy with, to keep slow strategies fast on its small data; empty = defaults.
     contract_test_options: ClassVar[Mapping[str, Any]] = {}

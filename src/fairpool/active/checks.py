@@ -82,7 +82,12 @@ from fairpool.active._checking import (
 from fairpool.active._state import LabelledSet, Pool, QueryState
 from fairpool.active._strategy import Strategy
 from fairpool.datasets import Dataset
-from fairpool.errors import FairpoolError, InvalidInputError, StrategyCheckError
+from fairpool.errors import (
+    FairpoolError,
+    InvalidInputError,
+    NonBinaryLabelError,
+    StrategyCheckError,
+)
 
 __all__ = [
     "CheckData",
@@ -93,6 +98,7 @@ __all__ = [
     "check_get_set_params_and_clone",
     "check_hidden_labels_do_not_matter",
     "check_init_stores_params",
+    "check_labels_beyond_binary",
     "check_last_info",
     "check_select_leaves_model_and_state",
     "check_select_picks",
@@ -386,6 +392,27 @@ def check_last_info(strategy: Strategy, data: CheckData) -> None:
         raise AssertionError(f"last_info is not JSON-serialisable ({exc}): {info!r}") from exc
 
 
+@_check
+def check_labels_beyond_binary(strategy: Strategy, data: CheckData) -> None:
+    """On 3-class labels a strategy picks validly or raises ``NonBinaryLabelError``; one
+    that declares ``needs_binary_labels`` must raise it (never a library's own error).
+    """
+    import dataclasses
+
+    ds = data.dataset
+    y = np.asarray(ds.y).astype(np.int64).copy()
+    y[::5] = 2  # a third class in every part of the data
+    three = CheckData(dataclasses.replace(ds, y=y), data.initial, data.validation, data.pool)
+    try:
+        al = loop(fresh(strategy), three)
+        seen = query(al, ds.X[data.pool], ds.groups[data.pool], 3)
+    except NonBinaryLabelError:
+        return
+    if getattr(strategy, "needs_binary_labels", False):
+        raise AssertionError("declares needs_binary_labels but selected on 3-class labels")
+    check_picks(seen.picks, 3, len(data.pool))
+
+
 _CHECKS: tuple[Callable[..., None], ...] = (
     check_init_stores_params,
     check_get_set_params_and_clone,
@@ -396,6 +423,7 @@ _CHECKS: tuple[Callable[..., None], ...] = (
     check_hidden_labels_do_not_matter,
     check_select_leaves_model_and_state,
     check_last_info,
+    check_labels_beyond_binary,
 )
 
 

@@ -58,7 +58,11 @@ from fairpool.metrics._regression import (
 )
 from fairpool.metrics._report import DataReport, GroupReport, data_report, group_report
 from fairpool.metrics._transport import optimal_transport_distance
-from fairpool.metrics._validation import UndefinedRateWarning, as_checked_array
+from fairpool.metrics._validation import (
+    UndefinedRateWarning,
+    as_checked_array,
+    check_binary_labels,
+)
 from fairpool.metrics._vocabulary import (
     DISPARITY_ALIASES,
     DISPARITY_NAMES,
@@ -80,6 +84,7 @@ __all__ = [
     "GroupReport",
     "UndefinedRateWarning",
     "as_checked_array",
+    "check_binary_labels",
     "confusion_by_group",
     "count_by_group",
     "data_report",

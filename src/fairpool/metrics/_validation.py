@@ -34,6 +34,7 @@ __all__ = [
     "UndefinedRateWarning",
     "as_1d_array",
     "as_checked_array",
+    "check_binary_labels",
     "from_foreign_frame",
     "as_binary",
     "as_real",
@@ -142,6 +143,37 @@ def _raise_if_missing(missing: np.ndarray, name: str) -> None:
         where = np.argwhere(missing)[0]
         position = int(where[0]) if where.size == 1 else tuple(int(i) for i in where)
         raise MissingValueError(f"{name} has a missing value (NaN or None) at position {position}")
+
+
+def check_binary_labels(y: Any, *, who: str) -> None:
+    """Refuse labels other than 0/1 for a computation that only exists for binary labels.
+
+    The one label check of every binary-only strategy and learner (the loop applies it
+    for strategies that declare ``needs_binary_labels``), so a 3-class target gets the
+    same :class:`~fairpool.errors.NonBinaryLabelError` everywhere instead of whatever
+    error a library raises deep inside.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+        Labels (bool, 0/1 integers or floats).
+    who : str
+        What needs binary labels, for the message (``"strategy 'facagen'"``).
+
+    Raises
+    ------
+    NonBinaryLabelError
+        A label is not 0 or 1; the message lists the values found.
+    """
+    values = pd.unique(np.asarray(y).ravel())
+    if all(_is_zero_or_one(v) for v in values):
+        return
+    shown = sorted(map(str, values))[:6]
+    raise NonBinaryLabelError(
+        f"{who} needs binary 0/1 labels, got the values {shown}"
+        f"{' ...' if len(values) > 6 else ''}; encode a two-valued target as 0/1 first "
+        "(fp.datasets.from_frame does it, with positive= naming the value coded 1)"
+    )
 
 
 def as_1d_array(values: Any, name: str, *, check_objects: bool = True) -> np.ndarray:

@@ -63,6 +63,7 @@ class FairReductionSampling(Strategy):
 
     name = "fairlearn"
     needs_groups = True
+    needs_binary_labels = True
     #: Few reduction iterations keep the shared contract test fast (each is several fits).
     contract_test_options = {"max_iter": 2}
 

@@ -95,6 +95,7 @@ class FairActiveLearning(Strategy):
 
     name: ClassVar[str] = "fal"
     needs_groups: ClassVar[bool] = True
+    needs_binary_labels: ClassVar[bool] = True
     #: 2·m refits per round: the shared contract test scores a small sample.
     contract_test_options: ClassVar[Mapping[str, Any]] = {"candidates": 8}
     _method: ClassVar[UpdateMethod] = "retrain"

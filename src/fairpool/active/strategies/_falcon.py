@@ -46,6 +46,7 @@ from fairpool.active.strategies._uncertainty import entropy_score
 from fairpool.errors import InvalidInputError, NonBinaryLabelError, SingleGroupError
 from fairpool.learners import PostponementLedger, PostponingClassifier
 from fairpool.metrics import (
+    check_binary_labels,
     check_disparity_name,
     confusion_by_group,
     group_spread,
@@ -217,6 +218,7 @@ class FalconSampling(Strategy):
 
     name = "falcon"
     needs_groups = True
+    needs_binary_labels = True
 
     def __init__(
         self,
@@ -305,8 +307,7 @@ class FalconSampling(Strategy):
         k = check_query_size(k, len(state.pool))
         validation = state.validation
         y_val = np.asarray(validation.y)
-        if not np.isin(np.unique(y_val), (0, 1)).all():
-            raise NonBinaryLabelError("Falcon needs binary 0/1 labels in the validation set")
+        check_binary_labels(y_val, who="Falcon's validation set")
         y_hat = np.asarray(state.model.predict(validation.X)).astype(np.int64)
         targets, disparity = target_pairs(
             y_val, y_hat, validation.groups, state.n_groups, fairness=self.fairness

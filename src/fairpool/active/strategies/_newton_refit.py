@@ -30,8 +30,8 @@ from scipy.special import expit
 from fairpool.active._state import QueryState
 from fairpool.errors import (
     InvalidInputError,
-    NonBinaryLabelError,
 )
+from fairpool.metrics import check_binary_labels
 
 __all__ = ["DEFAULT_NEWTON_STEPS", "NewtonRefit"]
 
@@ -480,12 +480,8 @@ class NewtonRefit:
 
 
 def _check_binary_labels(y: np.ndarray) -> None:
+    check_binary_labels(y, who="expected fairness (the labelled set)")
     values = np.unique(y)
-    if not np.isin(values, (0, 1)).all():
-        raise NonBinaryLabelError(
-            "expected fairness needs binary 0/1 labels in the labelled set, "
-            f"got values {values[:5]}"
-        )
     if values.shape[0] < 2:
         raise InvalidInputError(
             "expected fairness needs both labels 0 and 1 in the labelled set, "

@@ -230,6 +230,7 @@ class FacaGen(Strategy):
 
     name: ClassVar[str] = "facagen"
     needs_groups: ClassVar[bool] = True
+    needs_binary_labels: ClassVar[bool] = True
     contract_test_options: ClassVar[Mapping[str, Any]] = {"tuner": "ucb"}
 
     def __init__(

@@ -36,10 +36,10 @@ from fairpool.active.strategies.panda._training import TrainingLog, meta_train
 from fairpool.errors import (
     InvalidInputError,
     LengthMismatchError,
-    NonBinaryLabelError,
     SingleGroupError,
 )
 from fairpool.learners import select_device
+from fairpool.metrics import check_binary_labels
 
 __all__ = ["PandaStrategy"]
 
@@ -91,6 +91,7 @@ class PandaStrategy(Strategy):
     name: ClassVar[str] = "panda"
     requires_fit: ClassVar[bool] = True
     needs_groups: ClassVar[bool] = True
+    needs_binary_labels: ClassVar[bool] = True
     #: Tiny episodes so the shared contract test trains in about a second.
     contract_test_options: ClassVar[dict[str, Any]] = {
         "budget": 5,
@@ -216,8 +217,7 @@ class PandaStrategy(Strategy):
         X = np.asarray(dataset.X, dtype=np.float64)
         y = np.asarray(dataset.y)
         groups = np.asarray(dataset.groups, dtype=np.int64)
-        if not np.isin(np.unique(y), (0, 1)).all():
-            raise NonBinaryLabelError("PANDA needs binary labels 0/1 in dataset.y")
+        check_binary_labels(y, who="PANDA's training data (dataset.y)")
         if len(dataset.group_names) < 2 or np.unique(groups).size < 2:
             raise SingleGroupError(
                 "PANDA needs at least two sensitive groups in dataset.groups, "
