@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 import fairpool as fp
@@ -93,8 +94,8 @@ def test_registered_learners_run_in_the_loop():
 def test_bad_input_raises():
     X = np.zeros((4, 2))
     with pytest.raises(InvalidInputError, match="dataset"):
-        fp.active.make_learner("xgboost_cf")
-    with pytest.raises(InvalidInputError, match="sensitive_features"):
+        fp.active.make_learner("xgboost_cf", known_causal_fraction=0.5)
+    with pytest.warns(UserWarning, match="sensitive_features"):  # no groups: the base alone
         CausallyConsistent(LogisticRegression()).fit(X, [0, 1, 0, 1])
     with pytest.raises(InvalidInputError, match="consistency_weight"):
         CausallyConsistent(LogisticRegression(), consistency_weight=-1).fit(
@@ -102,7 +103,7 @@ def test_bad_input_raises():
     with pytest.raises(InvalidInputError, match="penalty"):
         CausallyConsistent(LogisticRegression(), mode="penalty").fit(
             X, [0, 1, 0, 1], sensitive_features=[0, 0, 1, 1])
-    with pytest.raises(InvalidInputError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         CausallyConsistent(LogisticRegression()).predict(X)
     with pytest.raises(InvalidInputError, match="dataset"):
         causally_consistent("logreg", None)

@@ -7,6 +7,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_moons
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
@@ -145,7 +146,7 @@ def test_bad_input_is_rejected(binary):
         clf.fit(X, y[:-1])
     with pytest.raises(LengthMismatchError, match="sample_weight"):
         clf.fit(X, y, sample_weight=np.ones(3))
-    with pytest.raises(InvalidInputError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         TorchLinearClassifier().predict(X)
     with pytest.raises(InvalidInputError, match="optimizer"):
         TorchLinearClassifier(optimizer="sgd", device="cpu").fit(X, y)

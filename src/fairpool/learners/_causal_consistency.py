@@ -24,11 +24,22 @@ The counterfactual model is fitted at every ``fit`` on the rows it is given (the
 features and their groups only), in whatever representation the caller uses (the
 active-learning loop standardises every round). The loop passes groups as
 ``sensitive_features``, so the wrapper works with every strategy.
+
+Everything that depends on the data is bound at ``fit``: the feature names (the
+``feature_names`` parameter, else the DataFrame's columns, else ``x0, x1, ...``),
+the causal graph (the ``graph`` parameter, else :func:`~fairpool.causal.default_graph`
+of those names) and the groups (``sensitive_features``, fit metadata; request it with
+``set_fit_request(sensitive_features=True)`` inside a scikit-learn ``Pipeline`` with
+metadata routing enabled). Without groups there is nothing to swap, and the base
+learner is fitted alone, with a warning. :func:`causally_consistent` (and the
+registered ``*_cf`` learners given ``dataset=``) only fills in the parameters from a
+:class:`~fairpool.datasets.Dataset`.
 """
 
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -38,6 +49,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from fairpool.causal import CausalGraph, CounterfactualModel, dataset_graph, default_graph
 from fairpool.errors import InvalidInputError, LengthMismatchError
 from fairpool.learners._registry import make_learner, register_learner
+from fairpool.learners._validation import (
+    check_fit_input,
+    check_predict_input,
+    check_sample_weight,
+    single_class_message,
+)
 
 __all__ = [
     "CausallyConsistent",
@@ -121,10 +138,11 @@ class CausallyConsistent(ClassifierMixin, BaseEstimator):
     estimator : classifier
         The base learner (cloned at every fit).
     graph : CausalGraph, optional
-        The causal graph; default: :func:`~fairpool.causal.default_graph` of
-        ``feature_names`` (the sensitive attribute causes every feature).
+        The causal graph; default: :func:`~fairpool.causal.default_graph` of the
+        feature names, built at ``fit`` (the sensitive attribute causes every feature).
     feature_names : sequence of str, optional
-        Names of the columns of ``X`` (default ``x0, x1, ...``).
+        Names of the columns of ``X``; default, at ``fit``: the columns of a
+        DataFrame ``X``, else ``x0, x1, ...``.
     sensitive_columns : sequence of str, default=()
         Columns encoding the group.
     consistency_weight : float, default=1.0
@@ -140,12 +158,29 @@ class CausallyConsistent(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     estimator_ : classifier
-        The fitted base learner.
+        The fitted base learner, trained on the label codes ``0 .. n_classes - 1``
+        (the positions in ``classes_``), so that any base learner takes any labels.
     counterfactual_model_ : CounterfactualModel or None
-        None when the training rows hold a single group (nothing to swap to).
+        None when the training rows hold a single group or ``fit`` got no groups
+        (nothing to swap to), or when ``consistency_weight`` is 0.
     mode_ : str
         The mode used.
-    classes_ : ndarray
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3)); g = (X[:, 0] > 0).astype(int)
+    >>> y = (X[:, 1] + X[:, 0] > 0).astype(int)
+    >>> clf = CausallyConsistent(LogisticRegression()).fit(X, y, sensitive_features=g)
+    >>> clf.predict_proba(X).shape
+    (100, 2)
     """
 
     def __init__(
@@ -179,11 +214,12 @@ class CausallyConsistent(ClassifierMixin, BaseEstimator):
             raise InvalidInputError(
                 f"mode must be 'auto', 'penalty' or 'augment', got {self.mode!r}"
             )
-        names = (
-            [f"x{j}" for j in range(n_features)]
-            if self.feature_names is None
-            else [str(f) for f in self.feature_names]
-        )
+        if self.feature_names is not None:
+            names = [str(f) for f in self.feature_names]
+        elif hasattr(self, "feature_names_in_"):  # set by validate_data for a DataFrame
+            names = [str(f) for f in self.feature_names_in_]
+        else:
+            names = [f"x{j}" for j in range(n_features)]
         if len(names) != n_features:
             raise LengthMismatchError(
                 f"feature_names has {len(names)} names for {n_features} columns of X"
@@ -213,25 +249,44 @@ class CausallyConsistent(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like of shape (n, d)
         y : array-like of shape (n,)
-        sensitive_features : array-like of int, shape (n,)
-            Group code of each row (the active-learning loop passes them).
+        sensitive_features : array-like of shape (n,), optional
+            Group of each row (the active-learning loop passes their codes). Without
+            them the base learner is fitted alone and a ``UserWarning`` says so.
         sample_weight : array-like of shape (n,), optional
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        InvalidInputError
+            Bad ``estimator``, ``consistency_weight`` or ``mode``, a continuous ``y``,
+            bad ``sample_weight`` values, or ``X`` that is not a non-empty numeric
+            2-D array.
+        LengthMismatchError
+            ``feature_names`` does not name every column, or ``y``,
+            ``sensitive_features`` or ``sample_weight`` does not have one entry per row.
+        MissingValueError
+            NaN or infinity in ``X``, NaN in ``y``.
         """
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y)
-        if X.ndim != 2:
-            raise InvalidInputError(f"X must be 2-D (n, d), got shape {X.shape}")
+        X, y = check_fit_input(self, X, y, dtype=np.float64)
         names, graph, mode = self._check_params(X.shape[1])
+        labels, y = np.unique(y, return_inverse=True)  # the base learner sees codes 0..k-1
+        if labels.shape[0] < 2:
+            raise InvalidInputError(single_class_message(labels[0]))
         if sensitive_features is None:
-            raise InvalidInputError(
-                "CausallyConsistent.fit needs sensitive_features (each row's group) to "
-                "build counterfactuals"
+            warnings.warn(
+                "CausallyConsistent.fit got no sensitive_features: no counterfactuals, the "
+                "base learner is fitted alone (pass fit(X, y, sensitive_features=groups); "
+                "in a Pipeline, enable metadata routing and "
+                "set_fit_request(sensitive_features=True))",
+                UserWarning,
+                stacklevel=2,
             )
-        groups = np.asarray(sensitive_features)
+            groups = np.zeros(X.shape[0], dtype=np.int64)
+        else:
+            groups = np.asarray(sensitive_features)
         if groups.shape != (X.shape[0],):
             raise LengthMismatchError(
                 f"sensitive_features must have shape ({X.shape[0]},), got {groups.shape}"
@@ -239,7 +294,9 @@ class CausallyConsistent(ClassifierMixin, BaseEstimator):
         if groups.dtype.kind not in "iu":
             _, groups = np.unique(groups, return_inverse=True)
         weight = (
-            np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+            np.ones(X.shape[0])
+            if sample_weight is None
+            else check_sample_weight(sample_weight, X.shape[0])
         )
         estimator = clone(self.estimator)
         if "random_state" in estimator.get_params():
@@ -248,7 +305,7 @@ class CausallyConsistent(ClassifierMixin, BaseEstimator):
         self.counterfactual_model_ = None
         if self.consistency_weight == 0 or np.unique(groups).shape[0] < 2:
             self.estimator_ = estimator.fit(X, y, sample_weight=weight)
-            self.classes_ = self.estimator_.classes_
+            self.classes_ = labels
             return self
 
         model = CounterfactualModel(graph, random_state=self.random_state).fit(
@@ -269,21 +326,38 @@ class CausallyConsistent(ClassifierMixin, BaseEstimator):
                 sample_weight=np.concatenate([weight, cf_weight]),
             )
         self.estimator_ = estimator
-        self.classes_ = estimator.classes_
+        self.classes_ = labels
         return self
 
-    def _fitted(self) -> Any:
-        if not hasattr(self, "estimator_"):
-            raise InvalidInputError("CausallyConsistent is not fitted; call fit first")
-        return self.estimator_
-
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities of the fitted base learner."""
-        return np.asarray(self._fitted().predict_proba(X))
+        """Class probabilities of the fitted base learner, shape (n, n_classes).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        InvalidInputError
+            ``X`` has another number of features than the training data.
+        MissingValueError
+            NaN or infinity in ``X``.
+        """
+        X = check_predict_input(self, X, attribute="estimator_")
+        return np.asarray(self.estimator_.predict_proba(X))
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted classes of the fitted base learner."""
-        return np.asarray(self._fitted().predict(X))
+        """Predicted classes of the fitted base learner, shape (n,).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        InvalidInputError
+            ``X`` has another number of features than the training data.
+        MissingValueError
+            NaN or infinity in ``X``.
+        """
+        X = check_predict_input(self, X, attribute="estimator_")
+        return self.classes_[np.asarray(self.estimator_.predict(X))]
 
 
 def causally_consistent(
@@ -354,19 +428,34 @@ def _registered(base_name: str) -> Callable[..., CausallyConsistent]:
         random_state: int = 0,
         **options: Any,
     ) -> CausallyConsistent:
+        base = make_learner(base_name, **options)
+        if dataset is not None:
             return causally_consistent(
-            make_learner(base_name, **options),
-            dataset,
-            consistency_weight=consistency_weight,
-            known_causal_fraction=known_causal_fraction,
-            random_state=random_state,
+                base,
+                dataset,
+                consistency_weight=consistency_weight,
+                known_causal_fraction=known_causal_fraction,
+                random_state=random_state,
+            )
+        if known_causal_fraction != 1.0:
+            raise InvalidInputError(
+                "known_causal_fraction chooses among a dataset's causal features: it "
+                "needs dataset=<the Dataset the learner will see>"
+            )
+        return CausallyConsistent(
+            base, consistency_weight=consistency_weight, random_state=random_state
         )
 
     factory.__name__ = f"{base_name}_cf"
     factory.__doc__ = (
-        f"``{base_name}`` trained with the causal consistency term; needs ``dataset=``.\n\n"
-        "Use as ``fp.active.run(ds, ..., learner=\"" + base_name + "_cf\", "
-        "learner_options={\"dataset\": ds})``; other options go to the base learner."
+        f"``{base_name}`` trained with the causal consistency term.\n\n"
+        "With ``dataset=``, the causal graph, feature names and sensitive columns are "
+        "the dataset's (:func:`causally_consistent`); without, they are bound at ``fit`` "
+        "(the default graph: the sensitive attribute causes every feature). Use as "
+        "``fp.active.run(ds, ..., learner=\"" + base_name + "_cf\", "
+        "learner_options={\"dataset\": ds})``; other options go to the base learner.\n\n"
+        "Raises\n------\nInvalidInputError\n    ``known_causal_fraction`` other than 1 "
+        "without ``dataset``."
     )
     return factory
 

@@ -8,11 +8,16 @@ this module only gives it the learner API the active-learning loop expects:
 ``fit(X, y, *, sensitive_features)``, ``predict_proba`` and a *seeded* ``predict``.
 
 The reduction returns a randomised classifier: a distribution (``weights_``) over
-best-response classifiers. ``predict_proba`` is that randomised classifier's
-probability mass function (fairlearn's ``_pmf_predict``): the probability that it
-answers 1 is the total weight of the best responses that predict 1. ``predict``
-draws from that distribution exactly as fairlearn's ``predict`` does, with
+best-response classifiers (``predictors_``). ``predict_proba`` is that randomised
+classifier's probability mass function, computed from those two public attributes
+as fairlearn computes it for its ``predict``: the probability that it answers the
+positive class is the total weight of the best responses that predict it.
+``predict`` draws from that distribution with fairlearn's ``predict``, with
 ``random_state`` fixed so the same model gives the same labels on every call.
+
+``sensitive_features`` is fit metadata: inside a scikit-learn ``Pipeline`` or
+``cross_val_score`` with metadata routing enabled, request it with
+``set_fit_request(sensitive_features=True)``.
 """
 
 from __future__ import annotations
@@ -22,16 +27,20 @@ import math
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils.validation import check_is_fitted
 
 from fairpool.errors import (
     InvalidInputError,
     LengthMismatchError,
-    MissingValueError,
     NonBinaryLabelError,
     SingleGroupError,
+)
+from fairpool.learners._validation import (
+    check_fit_input,
+    check_predict_input,
+    single_class_message,
 )
 from fairpool.metrics import check_disparity_name
 
@@ -120,9 +129,15 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     reduction_ : fairlearn.reductions.ExponentiatedGradient
-        The fitted reduction.
-    classes_ : ndarray
-        ``array([0, 1])``.
+        The fitted reduction (trained on the label codes 0 and 1).
+    classes_ : ndarray of shape (2,)
+        The two labels, sorted; ``array([0, 1])`` when the labels are 0 and 1
+        (of any numeric dtype). The second is the positive class of the constraint.
+    n_iter_ : int
+        Iterations of exponentiated gradient run.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
 
     Examples
     --------
@@ -150,8 +165,14 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
 
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags: a binary classifier."""
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
     def fit(
-        self, X: Any, y: Any, *, sensitive_features: Any
+        self, X: Any, y: Any, *, sensitive_features: Any = None
     ) -> FairReductionClassifier:
         """Fit the reduction on ``(X, y)`` with the groups ``sensitive_features``.
 
@@ -159,17 +180,29 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like of shape (n, d)
         y : array-like of shape (n,)
-            Binary labels in {0, 1}.
+            Labels of two classes (the larger one is the positive class).
         sensitive_features : array-like of shape (n,)
-            Group of each row; at least two distinct groups.
+            Group of each row; at least two distinct groups. Required: it is
+            optional in the signature only so that its absence gets a clear error.
+            In a ``Pipeline`` with metadata routing enabled, request it with
+            ``set_fit_request(sensitive_features=True)``.
+
+        Returns
+        -------
+        self
 
         Raises
         ------
         InvalidInputError
-            Bad ``constraint``, ``eps`` or ``max_iter``, or a base learner whose
-            ``fit`` takes no ``sample_weight``.
+            Bad ``constraint``, ``eps`` or ``max_iter``, a base learner whose
+            ``fit`` takes no ``sample_weight``, no ``sensitive_features``, a single
+            class in ``y``, or ``X`` that is not a non-empty numeric 2-D array.
         NonBinaryLabelError
-            If ``y`` holds values other than 0 and 1.
+            If ``y`` holds more than two classes.
+        LengthMismatchError
+            ``y`` or ``sensitive_features`` does not have one entry per row of ``X``.
+        MissingValueError
+            NaN or infinity in ``X``, NaN in ``y``.
         SingleGroupError
             If ``sensitive_features`` holds a single group.
         """
@@ -186,22 +219,27 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
                 f"base learner {type(base).__name__} must accept sample_weight in fit: "
                 "the reduction reweights the rows it trains on"
             )
-        X = np.asarray(X)
-        y = np.asarray(y)
+        X, y = check_fit_input(self, X, y)
+        if sensitive_features is None:
+            raise InvalidInputError(
+                "FairReductionClassifier.fit needs sensitive_features (the group of each "
+                "row): call fit(X, y, sensitive_features=groups); in a Pipeline or "
+                "cross_val_score, enable metadata routing and call "
+                "set_fit_request(sensitive_features=True)"
+            )
         groups = np.asarray(sensitive_features)
-        if X.ndim != 2:
-            raise InvalidInputError(f"X must be 2-D (n, d), got shape {X.shape}")
-        for arg, arr in (("y", y), ("sensitive_features", groups)):
-            if arr.shape != (X.shape[0],):
-                raise LengthMismatchError(
-                    f"{arg} must have shape ({X.shape[0]},) to match X, got {arr.shape}"
-                )
-        if y.dtype.kind == "f" and np.isnan(y).any():
-            raise MissingValueError("y contains NaN")
-        labels = np.unique(y)
-        if not np.isin(labels, (0, 1)).all():
+        if groups.shape != (X.shape[0],):
+            raise LengthMismatchError(
+                f"sensitive_features must have shape ({X.shape[0]},) to match X, "
+                f"got {groups.shape}"
+            )
+        labels, codes = np.unique(y, return_inverse=True)
+        if labels.shape[0] < 2:
+            raise InvalidInputError(single_class_message(labels[0]))
+        if labels.shape[0] > 2:
             raise NonBinaryLabelError(
-                f"y must hold binary labels 0/1 for a fairness reduction, got {labels[:5].tolist()}"
+                "Only binary classification is supported. The fairness reduction needs y "
+                f"to hold two classes, got {labels.shape[0]}: {labels[:5].tolist()}"
             )
         if np.unique(groups).size < 2:
             raise SingleGroupError(
@@ -211,21 +249,68 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         self.reduction_ = ExponentiatedGradient(
             base, _moment(constraint, eps), eps=eps, max_iter=int(self.max_iter)
         )
-        self.reduction_.fit(X, y.astype(np.int64), sensitive_features=groups)
-        self.classes_ = np.array([0, 1])
+        self.reduction_.fit(X, codes.astype(np.int64), sensitive_features=groups)
+        numeric = labels.dtype.kind in "biuf"
+        # Labels 0 and 1 of any numeric dtype are reported as the integers 0 and 1.
+        self.classes_ = np.array([0, 1]) if numeric and set(labels.tolist()) == {0, 1} else labels
+        self.n_iter_ = int(self.reduction_.last_iter_) + 1
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Probability that the randomised classifier answers 0 and 1, shape (n, 2)."""
-        check_is_fitted(self, "reduction_")
-        return np.asarray(self.reduction_._pmf_predict(np.asarray(X)), dtype=np.float64)
+        """Probability that the randomised classifier answers each class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+
+        Returns
+        -------
+        ndarray of float64, shape (n, 2)
+            Columns ordered as ``classes_``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        InvalidInputError
+            ``X`` has another number of features than the training data.
+        """
+        X = check_predict_input(self, X, attribute="reduction_")
+        reduction = self.reduction_
+        # The probability mass function of fairlearn's randomised classifier, from its
+        # public attributes, with the operations (and so the rounding) fairlearn uses.
+        predictions = {}
+        for t in range(len(reduction.predictors_)):
+            if reduction.weights_[t] == 0:
+                predictions[t] = np.zeros(len(X))
+            else:
+                predictions[t] = reduction.predictors_[t].predict(X)
+        table = pd.DataFrame(predictions)
+        positive = table[reduction.weights_.index].dot(reduction.weights_).to_frame()
+        return np.asarray(np.concatenate((1 - positive, positive), axis=1), dtype=np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels drawn from the randomised classifier with seed ``random_state``.
 
-        Identical to ``reduction_.predict(X, random_state=random_state)``.
+        ``classes_[reduction_.predict(X, random_state=random_state)]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        InvalidInputError
+            ``X`` has another number of features than the training data.
         """
-        check_is_fitted(self, "reduction_")
-        return np.asarray(
-            self.reduction_.predict(np.asarray(X), random_state=self.random_state), dtype=np.int64
+        X = check_predict_input(self, X, attribute="reduction_")
+        draws = np.asarray(
+            self.reduction_.predict(X, random_state=self.random_state), dtype=np.int64
         )
+        return self.classes_[draws]

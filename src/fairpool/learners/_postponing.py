@@ -16,7 +16,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import get_tags
+
+from fairpool.errors import LengthMismatchError
+from fairpool.learners._validation import check_fit_input, check_predict_input
 
 __all__ = ["PostponementLedger", "PostponingClassifier"]
 
@@ -87,6 +90,9 @@ class PostponementLedger:
     def __deepcopy__(self, memo: dict) -> PostponementLedger:
         return self
 
+    def __repr__(self) -> str:
+        return f"PostponementLedger(n_postponed={self.postponed.shape[0]})"
+
 
 class PostponingClassifier(ClassifierMixin, BaseEstimator):
     """A learner that trains on the labelled rows Falcon has not postponed.
@@ -103,13 +109,31 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
     ----------
     estimator_ : estimator
         ``base`` fitted on the kept rows.
+    classes_ : ndarray
     n_postponed_ : int
         Rows left out of the last fit.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
+
+    Notes
+    -----
+    ``sensitive_features`` and ``sample_weight`` are fit metadata, both optional:
+    given, they are passed on (restricted to the kept rows) to ``base`` -- the
+    groups only when its ``fit`` takes them. Inside a scikit-learn ``Pipeline``
+    with metadata routing enabled, request them with ``set_fit_request``.
+    NaN in ``X`` is left to ``base`` (the tag ``allow_nan`` is ``base``'s).
     """
 
     def __init__(self, base: Any, *, ledger: PostponementLedger | None = None) -> None:
         self.base = base
         self.ledger = ledger
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags: NaN in ``X`` is allowed when ``base`` allows it."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = get_tags(self.base).input_tags.allow_nan
+        return tags
 
     def fit(
         self,
@@ -123,9 +147,38 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
 
         If leaving the postponed rows out would leave a single class, every row is
         used for this fit (the base learner could not be fitted otherwise).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+        y : array-like of shape (n,)
+            Labels of the labelled set, in the loop's order.
+        sensitive_features : array-like of shape (n,), optional
+            Group of each row, passed on to ``base`` when its ``fit`` takes them.
+        sample_weight : array-like of shape (n,), optional
+            Passed on to ``base``.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        LengthMismatchError
+            ``y``, ``sensitive_features`` or ``sample_weight`` does not have one entry
+            per row of ``X``.
+        InvalidInputError
+            ``X`` is not a non-empty 2-D array, or ``y`` is continuous.
         """
-        X = np.asarray(X)
-        y = np.asarray(y)
+        X, y = check_fit_input(self, X, y, dtype=None, finite=False)
+        for name, values in (
+            ("sensitive_features", sensitive_features), ("sample_weight", sample_weight)
+        ):
+            if values is not None and np.asarray(values).shape != (X.shape[0],):
+                raise LengthMismatchError(
+                    f"{name} must have shape ({X.shape[0]},) to match X, "
+                    f"got {np.asarray(values).shape}"
+                )
         keep = np.ones(y.shape[0], dtype=bool) if self.ledger is None else self.ledger.resolve(y)
         if np.unique(y[keep]).shape[0] < 2 <= np.unique(y).shape[0]:
             keep[:] = True
@@ -143,11 +196,27 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """``estimator_.predict_proba(X)``."""
-        check_is_fitted(self, "estimator_")
+        """``estimator_.predict_proba(X)``, shape (n, n_classes).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        InvalidInputError
+            ``X`` has another number of features than the training data.
+        """
+        X = check_predict_input(self, X, attribute="estimator_", dtype=None, finite=False)
         return self.estimator_.predict_proba(X)
 
     def predict(self, X: Any) -> np.ndarray:
-        """``estimator_.predict(X)``."""
-        check_is_fitted(self, "estimator_")
+        """``estimator_.predict(X)``, shape (n,).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        InvalidInputError
+            ``X`` has another number of features than the training data.
+        """
+        X = check_predict_input(self, X, attribute="estimator_", dtype=None, finite=False)
         return self.estimator_.predict(X)

@@ -25,13 +25,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from torch import nn
 from torch.nn import functional as F
 
-from fairpool.errors import (
-    EmptyInputError,
-    InvalidInputError,
-    LengthMismatchError,
-    MissingValueError,
-)
+from fairpool.errors import InvalidInputError
 from fairpool.learners._device import select_device
+from fairpool.learners._validation import (
+    check_fit_input,
+    check_predict_input,
+    check_sample_weight,
+    single_class_message,
+)
 
 __all__ = ["TorchLinearClassifier", "TorchMLPClassifier"]
 
@@ -40,19 +41,6 @@ _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 # Rows per forward pass at prediction time: bounds the memory of the hidden layers
 # on a 1e6-row pool without a Python loop over examples.
 _PREDICT_CHUNK = 1 << 16
-
-
-def _as_features(X: Any, *, arg: str = "X") -> np.ndarray:
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise InvalidInputError(
-            f"{arg} must be a 2-D array (n_samples, n_features), got shape {X.shape}"
-        )
-    if X.dtype.kind not in "fiub":
-        raise InvalidInputError(f"{arg} must be numeric, got dtype {X.dtype}")
-    if X.dtype.kind == "f" and not np.isfinite(X).all():
-        raise MissingValueError(f"{arg} contains NaN or infinite values")
-    return X
 
 
 class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
@@ -90,34 +78,28 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         self
+
+        Raises
+        ------
+        InvalidInputError
+            Bad parameters (``optimizer``, ``dtype``, ``activation``,
+            ``hidden_layer_sizes``), a single class in ``y``, a continuous ``y``, or
+            ``X`` that is not a non-empty numeric 2-D array (scikit-learn's message).
+        LengthMismatchError
+            ``y`` or ``sample_weight`` does not have one entry per row of ``X``.
+        MissingValueError
+            NaN or infinity in ``X``, NaN in ``y``.
+        TypeError
+            Sparse ``X``.
         """
-        X = _as_features(X)
-        y = np.asarray(y)
-        if X.shape[0] == 0:
-            raise EmptyInputError("X has no rows to fit on")
-        if y.shape != (X.shape[0],):
-            raise LengthMismatchError(
-                f"y must have shape ({X.shape[0]},) to match X, got {y.shape}"
-            )
-        if y.dtype.kind == "f" and np.isnan(y).any():
-            raise MissingValueError("y contains NaN")
+        X, y = check_fit_input(self, X, y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if self.classes_.shape[0] < 2:
-            raise InvalidInputError(
-                f"y has a single class ({self.classes_[0]!r}); a classifier needs at least two"
-            )
+            raise InvalidInputError(single_class_message(self.classes_[0]))
         if sample_weight is None:
             weight = np.ones(X.shape[0])
         else:
-            weight = np.asarray(sample_weight, dtype=np.float64)
-            if weight.shape != (X.shape[0],):
-                raise LengthMismatchError(
-                    f"sample_weight must have shape ({X.shape[0]},), got {weight.shape}"
-                )
-            if not np.isfinite(weight).all() or (weight < 0).any() or weight.sum() <= 0:
-                raise InvalidInputError(
-                    "sample_weight must be finite, non-negative, with a positive sum"
-                )
+            weight = check_sample_weight(sample_weight, X.shape[0])
         if self.optimizer not in ("lbfgs", "adam"):
             raise InvalidInputError(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
 
@@ -159,7 +141,6 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             self.loss_ = float(objective())
         self.network_ = network.eval()
         self.device_ = device
-        self.n_features_in_ = X.shape[1]
         return self
 
     def _optimise(self, network: nn.Module, objective: Any) -> int:
@@ -200,14 +181,26 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         return self.max_iter
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Raw network outputs: one logit per row for two classes, else one per class."""
-        if not hasattr(self, "network_"):
-            raise InvalidInputError(f"{type(self).__name__} is not fitted; call fit first")
-        X = _as_features(X)
-        if X.shape[1] != self.n_features_in_:
-            raise InvalidInputError(
-                f"X has {X.shape[1]} features, the model was fitted on {self.n_features_in_}"
-            )
+        """Raw network outputs: one logit per row for two classes, else one per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        InvalidInputError
+            ``X`` has another number of features than the training data.
+        MissingValueError
+            NaN or infinity in ``X``.
+        """
+        X = check_predict_input(self, X, attribute="network_")
         dtype = self._dtype()
         outputs = []
         with torch.no_grad():
@@ -273,6 +266,9 @@ class TorchLinearClassifier(_TorchClassifier):
         Adam steps, or L-BFGS function evaluations.
     loss_ : float
         The objective at the end of training.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
 
     Examples
     --------
@@ -349,6 +345,9 @@ class TorchMLPClassifier(_TorchClassifier):
     network_ : torch.nn.Module
     n_iter_ : int
     loss_ : float
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
     """
 
     def __init__(
