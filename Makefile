@@ -6,30 +6,47 @@ BIN := $(VENV)/bin
 # pulling a multi-GB CUDA build to satisfy the project's `torch` requirement.
 TORCH_VERSION ?= 2.13.0
 
+# Two install stamps: `make run` needs fairpool's runtime dependencies only; `make test`,
+# `lint` and `bench` add the dev extras (pytest, ruff, import-linter, polars, ray).
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+# --no-compile: Python compiles the modules a run imports when it first imports them;
+# compiling every installed module up front would add ~350 MB and a minute of install.
+PIP := $(BIN)/pip install --quiet --no-compile
+
 .PHONY: run test bench lint clean
 
-$(BIN)/fairpool: pyproject.toml
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(PIP) --upgrade pip
+	$(PIP) "torch==$(TORCH_VERSION)"
+	$(PIP) -e .
 	touch $@
 
-run: $(BIN)/fairpool
-	$(BIN)/fairpool run
+$(DEV): $(RUNTIME)
+	$(PIP) -e ".[dev]"
+	touch $@
 
-test: $(BIN)/fairpool
-	$(BIN)/ruff check src tests benchmarks
+run: $(RUNTIME)
+	$(BIN)/fairpool run
+	@echo
+	@echo "fairpool is installed in $(VENV). Run its command as $(BIN)/fairpool, e.g."
+	@echo "    $(BIN)/fairpool results"
+	@echo "or put it on your PATH for this shell first:"
+	@echo "    source $(BIN)/activate && fairpool --help"
+
+test: $(DEV)
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 -q --durations=15
 
-lint: $(BIN)/fairpool
-	$(BIN)/ruff check src tests benchmarks
+lint: $(DEV)
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/lint-imports
 
 # Long reproductions and speed tables (hours on 2 cores); each script prints its table and
 # writes its results under results/ (docs/ holds the figures measured so far).
-bench: $(BIN)/fairpool
+bench: $(DEV)
 	$(BIN)/pytest -q -m slow -p no:xdist
 	$(BIN)/python benchmarks/metrics.py
 	$(BIN)/python benchmarks/selection_scale.py
