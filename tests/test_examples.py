@@ -1,0 +1,82 @@
+"""The example scripts run as a newcomer runs them, and the README quotes them as they are.
+
+Each script in ``examples/`` runs in a fresh interpreter from the repository root (as
+``.venv/bin/python examples/NAME.py``); the test checks its exit code and the line a
+reader looks for. Every ```python block of the README must be the code of one script
+(everything after its docstring), so running the scripts runs the README's Python.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+NUMBER = r"[0-9]+\.[0-9]{3}"
+
+# script -> regular expressions that must each match a line of its output
+KEY_LINES = {
+    "audit_a_model.py": [
+        rf"^demographic parity difference: {NUMBER} ",
+        rf"^disparate impact \(F / M\): +{NUMBER} +\((fails|passes) the four-fifths rule\)$",
+    ],
+    "simulate_a_campaign.py": [
+        rf"^ +random: 200 labels bought, .* DP gap {NUMBER}  EO gap {NUMBER}$",
+        rf"^ +falcon: 200 labels bought, .* DP gap {NUMBER}  EO gap {NUMBER}$",
+    ],
+    "query_your_own_pool.py": [
+        rf"^300 labelled: test accuracy {NUMBER}, DP gap {NUMBER}$",
+        rf"^450 labelled: test accuracy {NUMBER}, DP gap {NUMBER}$",
+        r"^the last batch sent to the annotators:$",
+    ],
+}
+
+
+def _code(script: Path) -> str:
+    """The script's code: everything after its module docstring."""
+    source = script.read_text()
+    first = ast.parse(source).body[0]
+    assert isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant), (
+        f"{script.name} must start with a docstring saying what it shows and how to run it"
+    )
+    return "\n".join(source.splitlines()[first.end_lineno :]).strip("\n")
+
+
+def test_every_example_script_is_tested():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(KEY_LINES)
+
+
+@pytest.mark.parametrize("name", sorted(KEY_LINES))
+def test_example_runs(name):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
+    lines = result.stdout.splitlines()
+    for pattern in KEY_LINES[name]:
+        assert any(re.search(pattern, line) for line in lines), (
+            f"{name}: no line matches {pattern!r}; output:\n{result.stdout}"
+        )
+
+
+def test_readme_python_is_the_example_scripts():
+    readme = (ROOT / "README.md").read_text()
+    blocks = [b.strip("\n") for b in re.findall(r"```python\n(.*?)```", readme, re.S)]
+    codes = {name: _code(EXAMPLES / name) for name in KEY_LINES}
+    for block in blocks:
+        assert block in codes.values(), (
+            "a ```python block of README.md is not the code of an examples/ script "
+            f"(edit the script and quote it whole):\n{block[:300]}"
+        )
+    missing = sorted(name for name, code in codes.items() if code not in blocks)
+    assert not missing, f"README.md does not quote {missing}"
