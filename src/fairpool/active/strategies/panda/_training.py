@@ -34,6 +34,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.preprocessing import StandardScaler
 
+from fairpool._progress import TerminalProgress
 from fairpool.active.strategies.panda._config import PandaConfig
 from fairpool.active.strategies.panda._policy import (
     PandaPolicy,
@@ -339,45 +340,6 @@ def _score(result: dict[str, float], config: PandaConfig) -> float:
     return result["loss"] + config.violation_penalty * max(0.0, result["disparity"] - config.rho)
 
 
-class _progress_bar:  # noqa: N801 -- used like a function
-    """Episodes of meta-training, drawn as a rich progress bar when asked (see meta_train)."""
-
-    def __init__(self, show: bool | None, total: int) -> None:
-        import multiprocessing
-        import sys
-
-        if show is None:
-            show = sys.stderr.isatty() and multiprocessing.current_process().name == "MainProcess"
-        self.total = total
-        self._bar: Any = None
-        if show:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(
-                TextColumn("PANDA meta-training"), BarColumn(),
-                TextColumn("{task.completed}/{task.total} episodes"), TimeElapsedColumn(),
-                TextColumn("{task.fields[best]}"), console=Console(stderr=True), transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("panda", total=total, best="")
-
-    def episodes(self) -> Any:
-        for episode in range(1, self.total + 1):
-            yield episode
-            if self._bar is not None:
-                self._bar.advance(self._task)
-
-    def evaluated(self, result: dict[str, float]) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, best=f"held-out disparity {result['disparity']:.3f}, "
-                                              f"F1 {result['f1']:.3f}")
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-
 def meta_train(
     X: np.ndarray,
     y: np.ndarray,
@@ -468,8 +430,10 @@ def meta_train(
     best_score = _score(best, config)
     since_best = 0
     log.stopped = "max_episodes"
-    bar = _progress_bar(progress, config.max_episodes)
-    for episode in bar.episodes():
+    bar = TerminalProgress("PANDA meta-training", config.max_episodes, unit="episodes",
+                           show=progress)
+    for episode in range(1, config.max_episodes + 1):
+        bar.advance()
         tasks = [
             sample_meta_task(X, y, groups, n_groups=n_groups, config=config, rng=rng,
                              device=device)
@@ -493,7 +457,8 @@ def meta_train(
                     flush=True,
                 )
             score = _score(result, config)
-            bar.evaluated(result)
+            bar.advance(0, note=f"held-out disparity {result['disparity']:.3f}, "
+                                f"F1 {result['f1']:.3f}")
             if score < best_score - 1e-4:
                 best_score, best, since_best = score, result, 0
                 best_state = copy.deepcopy(policy.state_dict())
