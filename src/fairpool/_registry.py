@@ -78,6 +78,9 @@ class Registry:
             )
         if self._check is not None:
             self._check(name, obj)
+        builtin = str(getattr(obj, "__module__", "")).startswith(self.builtin_package + ".")
+        if not builtin:  # a user's name must not clash with a built-in loaded later
+            self._ensure_loaded()
         current = self._items.get(name)
         if current is not None and current is not obj and not replace:
             raise RegistrationError(

@@ -242,3 +242,20 @@ def test_facagen_on_three_classes_raises_the_shared_label_error():
 def test_a_strategy_that_declares_binary_labels_is_stopped_by_the_loop():
     # the loop applies the shared check for it, so the declaration alone is enough
     check_strategy(DeclaresButSelects(), checks=["check_labels_beyond_binary"])
+
+
+def test_a_name_clashing_with_a_builtin_is_refused_even_before_first_use():
+    # the registry loads the built-ins before accepting a user's name, so the clash is
+    # reported where the user registers, not later when the built-ins happen to load
+    code = (
+        "import fairpool.active as a\n"
+        "class Mine(a.Strategy):\n"
+        "    def select(self, state, k, rng): return a.top_k(rng.random(len(state.pool)), k, rng)\n"
+        "try:\n"
+        "    a.register_strategy('entropy', Mine)\n"
+        "except Exception as e:\n"
+        "    print(type(e).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "RegistrationError"
