@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from fairpool.active._state import QueryState
 from fairpool.errors import BudgetError, EmptyInputError, InvalidInputError
@@ -15,7 +15,7 @@ from fairpool.errors import BudgetError, EmptyInputError, InvalidInputError
 __all__ = ["Strategy", "check_query_size", "top_k"]
 
 
-class Strategy(ABC):
+class Strategy(BaseEstimator, ABC):
     """Turns the loop's state into the pool positions to label next.
 
     Subclasses implement :meth:`select`. A strategy that must be trained before
@@ -23,12 +23,11 @@ class Strategy(ABC):
     :meth:`fit`. A strategy may keep state across rounds (bandits do), so one
     instance drives one run; a fresh instance with the same seed gives the same picks.
 
-    Parameters follow scikit-learn's estimator rules, without deriving from
-    :class:`sklearn.base.BaseEstimator` (whose repr, pickling and tags strategies do
-    not need): every ``__init__`` argument is keyword-named and stored unchanged as
-    an attribute of the same name, so :meth:`get_params`, :meth:`set_params` and
-    :func:`sklearn.base.clone` work; checking and converting the values happens in
-    :meth:`_validate_params`, which ``select``/``fit`` call first (and
+    Parameters follow scikit-learn's estimator rules, through
+    :class:`sklearn.base.BaseEstimator`: every ``__init__`` argument is keyword-named
+    and stored unchanged as an attribute of the same name, so ``get_params``,
+    :meth:`set_params` and :func:`sklearn.base.clone` work; checking and converting the
+    values happens in :meth:`_validate_params`, which ``select``/``fit`` call first (and
     :func:`~fairpool.active.make_strategy` calls at once, so options given by name
     fail early). :func:`fairpool.active.checks.check_strategy` tests all of this.
     """
@@ -44,82 +43,19 @@ class Strategy(ABC):
     #: the strategy with, to keep slow strategies fast on its small data; empty = defaults.
     contract_test_options: ClassVar[Mapping[str, Any]] = {}
 
-    # -- parameters, as scikit-learn's BaseEstimator reads them ----------------
-    @classmethod
-    def _get_param_names(cls) -> list[str]:
-        """Names of the parameters of ``cls.__init__``, sorted (none when it has no own).
-
-        Raises
-        ------
-        TypeError
-            If ``__init__`` takes ``*args`` (parameters must be named).
-        """
-        init = cls.__init__
-        if init is object.__init__:
-            return []
-        names = []
-        for p in inspect.signature(init).parameters.values():
-            if p.name == "self" or p.kind is p.VAR_KEYWORD:
-                continue
-            if p.kind is p.VAR_POSITIONAL:
-                raise TypeError(
-                    f"{cls.__name__}.__init__ takes *{p.name}: strategy parameters must be "
-                    "named in the signature (scikit-learn's estimator rule)"
-                )
-            names.append(p.name)
-        return sorted(names)
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The ``__init__`` parameters and their current values.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also return ``name__sub`` entries for parameters that have ``get_params``
-            themselves (estimators).
-
-        Returns
-        -------
-        dict
-        """
-        out: dict[str, Any] = {}
-        for key in self._get_param_names():
-            value = getattr(self, key)
-            if deep and hasattr(value, "get_params") and not isinstance(value, type):
-                out.update((f"{key}__{k}", v) for k, v in value.get_params().items())
-            out[key] = value
-        return out
-
     def set_params(self, **params: Any) -> Strategy:
-        """Set parameters (``name`` or ``name__sub`` for a nested estimator); returns self.
-
-        Values are stored as given, like ``__init__`` stores them; they are checked
-        at the next ``select``/``fit``.
+        """scikit-learn's ``set_params`` (values stored as given, checked at the next
+        ``select``/``fit``), with a fairpool error for an unknown name.
 
         Raises
         ------
         InvalidInputError
             If a name is not a parameter of this strategy.
         """
-        if not params:
-            return self
-        valid = self.get_params(deep=True)
-        nested: dict[str, dict[str, Any]] = {}
-        for key, value in params.items():
-            head, delim, sub = key.partition("__")
-            if head not in valid:
-                raise InvalidInputError(
-                    f"invalid parameter {head!r} for strategy {type(self).__name__}; "
-                    f"valid parameters: {sorted(self.get_params(deep=False))}"
-                )
-            if delim:
-                nested.setdefault(head, {})[sub] = value
-            else:
-                setattr(self, head, value)
-                valid[head] = value
-        for head, sub_params in nested.items():
-            valid[head].set_params(**sub_params)
-        return self
+        try:
+            return super().set_params(**params)
+        except ValueError as exc:
+            raise InvalidInputError(f"strategy {type(self).__name__}: {exc}") from None
 
     def _validate_params(self) -> None:
         """Check the parameters; raise a :class:`~fairpool.errors.FairpoolError` if one is bad.
