@@ -52,9 +52,9 @@ from fairpool.learners._registry import make_learner, register_learner
 from fairpool.learners._validation import (
     check_fit_input,
     check_predict_input,
-    check_sample_weight,
     single_class_message,
 )
+from fairpool.metrics import as_sample_weight
 
 __all__ = [
     "CausallyConsistent",
@@ -296,7 +296,7 @@ class CausallyConsistent(ClassifierMixin, BaseEstimator):
         weight = (
             np.ones(X.shape[0])
             if sample_weight is None
-            else check_sample_weight(sample_weight, X.shape[0])
+            else as_sample_weight(sample_weight, X.shape[0])
         )
         estimator = clone(self.estimator)
         if "random_state" in estimator.get_params():

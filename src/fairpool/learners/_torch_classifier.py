@@ -30,9 +30,9 @@ from fairpool.learners._device import select_device
 from fairpool.learners._validation import (
     check_fit_input,
     check_predict_input,
-    check_sample_weight,
     single_class_message,
 )
+from fairpool.metrics import as_sample_weight
 
 __all__ = ["TorchLinearClassifier", "TorchMLPClassifier"]
 
@@ -99,7 +99,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         if sample_weight is None:
             weight = np.ones(X.shape[0])
         else:
-            weight = check_sample_weight(sample_weight, X.shape[0])
+            weight = as_sample_weight(sample_weight, X.shape[0])
         if self.optimizer not in ("lbfgs", "adam"):
             raise InvalidInputError(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
 

@@ -19,11 +19,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fairpool.errors import InvalidInputError, LengthMismatchError, MissingValueError
+from fairpool.metrics import as_checked_array
 
 __all__ = [
     "check_fit_input",
     "check_predict_input",
-    "check_sample_weight",
     "single_class_message",
 ]
 
@@ -90,13 +90,13 @@ def check_fit_input(
     """
     n = _n_rows(X)
     if y is not None:
-        labels = np.asarray(y)
+        # the metrics' check: a missing label in a plain list is refused before numpy
+        # can turn it into the class 'nan'
+        labels = as_checked_array(y, "y")
         if labels.ndim >= 1 and n is not None and labels.shape[0] != n:
             raise LengthMismatchError(
                 f"y must have shape ({n},) to match X, got {labels.shape}"
             )
-        if labels.dtype.kind == "f" and np.isnan(labels).any():
-            raise MissingValueError("y contains NaN")
     try:
         X, y = validate_data(estimator, X, y, dtype=dtype, ensure_all_finite=False)
         check_classification_targets(y)
@@ -145,35 +145,3 @@ def check_predict_input(
     if finite:
         _check_finite(X)
     return X
-
-
-def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
-    """Validate ``sample_weight`` for ``n_samples`` rows.
-
-    Parameters
-    ----------
-    sample_weight : array-like of shape (n_samples,)
-    n_samples : int
-
-    Returns
-    -------
-    ndarray of float64, shape (n_samples,)
-
-    Raises
-    ------
-    LengthMismatchError
-        ``sample_weight`` does not have shape ``(n_samples,)``.
-    InvalidInputError
-        A weight is negative or not finite, or every weight is zero.
-    """
-    weight = np.asarray(sample_weight, dtype=np.float64)
-    if weight.shape != (n_samples,):
-        raise LengthMismatchError(
-            f"sample_weight must have shape ({n_samples},), got {weight.shape}"
-        )
-    if not np.isfinite(weight).all() or (weight < 0).any() or weight.sum() <= 0:
-        raise InvalidInputError(
-            "sample_weight must be finite and non-negative, with at least one non-zero "
-            "weight (all weights zero leave nothing to fit)"
-        )
-    return weight

@@ -61,6 +61,7 @@ from fairpool.metrics._transport import optimal_transport_distance
 from fairpool.metrics._validation import (
     UndefinedRateWarning,
     as_checked_array,
+    as_sample_weight,
     check_binary_labels,
 )
 from fairpool.metrics._vocabulary import (
@@ -84,6 +85,7 @@ __all__ = [
     "GroupReport",
     "UndefinedRateWarning",
     "as_checked_array",
+    "as_sample_weight",
     "check_binary_labels",
     "confusion_by_group",
     "count_by_group",

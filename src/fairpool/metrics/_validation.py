@@ -315,7 +315,9 @@ def as_sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
             f"sample_weight must be non-negative; found {float(w[position])} at position {position}"
         )
     if not (w > 0).any():
-        raise InvalidInputError("sample_weight must have at least one positive weight")
+        raise InvalidInputError(
+            "sample_weight must have at least one positive weight (all weights are zero)"
+        )
     return w
 
 
