@@ -188,3 +188,12 @@ def test_no_warning_for_ordinary_tables(table: pd.DataFrame) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fp.datasets.from_frame(table, target="outcome", sensitive="sex")
+
+
+def test_a_pyarrow_table_is_a_table_too(table: pd.DataFrame) -> None:
+    pa = pytest.importorskip("pyarrow")
+    ours = fp.datasets.from_frame(pa.Table.from_pandas(table, preserve_index=False),
+                                  target="outcome", sensitive="sex")
+    theirs = fp.datasets.from_frame(table, target="outcome", sensitive="sex")
+    np.testing.assert_array_equal(ours.X, theirs.X)
+    assert ours.group_names == theirs.group_names and ours.feature_names == theirs.feature_names

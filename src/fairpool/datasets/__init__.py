@@ -23,7 +23,7 @@ from __future__ import annotations
 from fairpool.datasets._bias_injection import inject_bias
 from fairpool.datasets._binary import binary_coding
 from fairpool.datasets._dataset import Dataset
-from fairpool.datasets._encoding import from_frame
+from fairpool.datasets._encoding import from_foreign_frame, from_frame
 from fairpool.datasets._loading import available, catalog, load
 from fairpool.datasets._phenotype import simulate_phenotype
 from fairpool.datasets._splits import DatasetSplit, split, stratification_codes
@@ -37,6 +37,7 @@ __all__ = [
     "binary_coding",
     "available",
     "catalog",
+    "from_foreign_frame",
     "from_frame",
     "inject_bias",
     "load",

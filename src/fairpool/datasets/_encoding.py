@@ -42,12 +42,37 @@ MissingPolicy = Literal["error", "drop"]
 
 
 # -- input tables ------------------------------------------------------------
-def to_pandas(frame: Any, *, argument: str = "df") -> pd.DataFrame:
-    """Return ``frame`` as a pandas DataFrame (a polars DataFrame is converted).
+def from_foreign_frame(values: Any) -> Any:
+    """A polars or pyarrow table/series/array as its pandas equivalent; anything else as is.
+
+    fairpool's metrics read pandas, numpy and plain sequences; other dataframe libraries
+    (polars ``DataFrame``/``Series``/``LazyFrame``, pyarrow ``Table``/``Array``/
+    ``ChunkedArray``) come in through their own ``to_pandas()``, so their column names
+    and missing values survive (a polars frame given to numpy would lose its names).
 
     Parameters
     ----------
-    frame : pandas.DataFrame or polars.DataFrame or polars.LazyFrame
+    values : object
+
+    Returns
+    -------
+    object
+        A pandas object for a polars or pyarrow input, otherwise ``values`` unchanged.
+    """
+    module = type(values).__module__.split(".")[0]
+    if module not in ("polars", "pyarrow"):
+        return values
+    if hasattr(values, "collect") and not hasattr(values, "to_pandas"):  # a polars LazyFrame
+        values = values.collect()
+    return values.to_pandas()
+
+
+def to_pandas(frame: Any, *, argument: str = "df") -> pd.DataFrame:
+    """Return ``frame`` as a pandas DataFrame (polars and pyarrow tables are converted).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame, polars.DataFrame or LazyFrame, or pyarrow.Table
         The table.
     argument : str
         Name of the argument, used in error messages.
@@ -56,15 +81,12 @@ def to_pandas(frame: Any, *, argument: str = "df") -> pd.DataFrame:
     -------
     pandas.DataFrame
     """
-    if isinstance(frame, pd.DataFrame):
-        return frame
-    module = type(frame).__module__
-    if module.startswith("polars"):
-        if hasattr(frame, "collect") and not hasattr(frame, "to_pandas"):
-            frame = frame.collect()
-        return frame.to_pandas()
+    converted = from_foreign_frame(frame)
+    if isinstance(converted, pd.DataFrame):
+        return converted
     raise InvalidInputError(
-        f"{argument} must be a pandas or polars DataFrame, got {type(frame).__name__}"
+        f"{argument} must be a pandas or polars DataFrame or a pyarrow Table, "
+        f"got {type(frame).__name__}"
     )
 
 

@@ -25,13 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairpool.datasets import from_foreign_frame
 from fairpool.errors import EmptyInputError, InvalidInputError, MissingValueError
 from fairpool.metrics._validation import (
     as_1d_array,
     as_binary,
     as_sample_weight,
     check_lengths,
-    from_foreign_frame,
 )
 
 __all__ = [

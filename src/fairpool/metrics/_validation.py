@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairpool.datasets import from_foreign_frame
 from fairpool.errors import (
     EmptyInputError,
     InvalidInputError,
@@ -35,7 +36,6 @@ __all__ = [
     "as_1d_array",
     "as_checked_array",
     "check_binary_labels",
-    "from_foreign_frame",
     "as_binary",
     "as_real",
     "as_sample_weight",
@@ -70,31 +70,6 @@ def check_option(value: Any, name: str, allowed: Iterable[str]) -> str:
         choices = ", ".join(repr(a) for a in allowed)
         raise InvalidInputError(f"{name} must be one of {choices}, got {value!r}")
     return value
-
-
-def from_foreign_frame(values: Any) -> Any:
-    """A polars or pyarrow table/series/array as its pandas equivalent; anything else as is.
-
-    fairpool's metrics read pandas, numpy and plain sequences; other dataframe libraries
-    (polars ``DataFrame``/``Series``/``LazyFrame``, pyarrow ``Table``/``Array``/
-    ``ChunkedArray``) come in through their own ``to_pandas()``, so their column names
-    and missing values survive (a polars frame given to numpy would lose its names).
-
-    Parameters
-    ----------
-    values : object
-
-    Returns
-    -------
-    object
-        A pandas object for a polars or pyarrow input, otherwise ``values`` unchanged.
-    """
-    module = type(values).__module__.split(".")[0]
-    if module not in ("polars", "pyarrow"):
-        return values
-    if hasattr(values, "collect") and not hasattr(values, "to_pandas"):  # a polars LazyFrame
-        values = values.collect()
-    return values.to_pandas()
 
 
 def as_checked_array(values: Any, name: str, *, check_objects: bool = True) -> np.ndarray:
