@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "DEFAULT_DB_NAME": "_store",
     "DISPARITIES": "_plots",
     "GLOSSARY": "_report",
+    "METRIC_DISPLAY": "_summary",
     "METRIC_HEADERS": "_report",
     "METRIC_LABELS": "_plots",
     "EXECUTORS": "_executors",

@@ -27,7 +27,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from fairpool.bench._summary import present_metrics, summarise
+from fairpool.bench._summary import METRIC_DISPLAY, present_metrics, summarise
 from fairpool.errors import InvalidInputError
 
 __all__ = [
@@ -50,15 +50,7 @@ DISPARITIES: tuple[str, ...] = ("demographic_parity", "equalized_odds", "error_r
 _BLOCK = ["grid", "dataset_label", "learner_label"]
 
 #: Readable name of each stored metric, with the direction that is better.
-METRIC_LABELS: dict[str, str] = {
-    "f1": "F1 (higher is better)",
-    "accuracy": "accuracy (higher is better)",
-    "demographic_parity": "demographic parity gap (lower is fairer)",
-    "equalized_odds": "equalized odds gap (lower is fairer)",
-    "equal_opportunity": "equal opportunity gap (lower is fairer)",
-    "error_rate_balance": "error-rate balance gap (lower is fairer)",
-    "ot_distance": "OT distance, labelled set to pool (lower is more representative)",
-}
+METRIC_LABELS: dict[str, str] = {k: v[2] for k, v in METRIC_DISPLAY.items()}
 _TITLE_WIDTH = 40  # characters a line of a panel title or axis label
 
 

@@ -37,6 +37,7 @@ from fairpool.bench._plots import (
 from fairpool.bench._store import ResultsStore
 from fairpool.bench._summary import (
     FACAGEN_METRICS,
+    METRIC_DISPLAY,
     facagen_table,
     format_summary,
     present_metrics,
@@ -70,15 +71,7 @@ _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 #: Short table header of each metric: an arrow gives the better direction.
-METRIC_HEADERS: dict[str, str] = {
-    "f1": "F1 ↑",
-    "accuracy": "accuracy ↑",
-    "demographic_parity": "DP gap ↓",
-    "equalized_odds": "EO gap ↓",
-    "equal_opportunity": "EOpp gap ↓",
-    "error_rate_balance": "ERB gap ↓",
-    "ot_distance": "OT ↓",
-}
+METRIC_HEADERS: dict[str, str] = {k: v[1] for k, v in METRIC_DISPLAY.items()}
 
 #: The glossary section: (term, definition), in fairpool's definitions (docs/metrics.md,
 #: docs/active-learning.md). Plain text; escaped when rendered.

@@ -20,6 +20,7 @@ __all__ = [
     "print_table",
     "print_summary",
     "SHORT_METRIC_NAMES",
+    "METRIC_DISPLAY",
 ]
 
 #: Columns that identify one line of a summary: seeds are averaged within it.
@@ -30,11 +31,21 @@ FACAGEN_METRICS: tuple[str, ...] = (
     "accuracy", "f1", "demographic_parity", "equalized_odds", "ot_distance",
 )
 
-#: Column headers of the terminal summary (its legend line spells them out).
-SHORT_METRIC_NAMES: dict[str, str] = {
-    "f1": "F1", "accuracy": "acc", "demographic_parity": "DP", "equalized_odds": "EO",
-    "equal_opportunity": "EOpp", "error_rate_balance": "ERB", "ot_distance": "OT",
+#: How each metric is shown, in one place: (terminal column, report table header,
+#: figure label with the metric's direction).
+METRIC_DISPLAY: dict[str, tuple[str, str, str]] = {
+    "f1": ("F1", "F1 ↑", "F1 (higher is better)"),
+    "accuracy": ("acc", "accuracy ↑", "accuracy (higher is better)"),
+    "demographic_parity": ("DP", "DP gap ↓", "demographic parity gap (lower is fairer)"),
+    "equalized_odds": ("EO", "EO gap ↓", "equalized odds gap (lower is fairer)"),
+    "equal_opportunity": ("EOpp", "EOpp gap ↓", "equal opportunity gap (lower is fairer)"),
+    "error_rate_balance": ("ERB", "ERB gap ↓", "error-rate balance gap (lower is fairer)"),
+    "ot_distance": ("OT", "OT ↓",
+                    "OT distance, labelled set to pool (lower is more representative)"),
 }
+
+#: Column headers of the terminal summary (its legend line spells them out).
+SHORT_METRIC_NAMES: dict[str, str] = {k: v[0] for k, v in METRIC_DISPLAY.items()}
 
 _HEADERS = {"grid": "grid", "dataset_label": "dataset", "learner_label": "learner",
             "strategy_label": "strategy"}
