@@ -19,6 +19,7 @@ from fairpool.active._state import QueryState
 from fairpool.active._strategy import Strategy
 from fairpool.datasets import Dataset
 from fairpool.errors import InvalidInputError
+from fairpool.metrics import check_binary_labels
 
 __all__ = [
     "CheckData",
@@ -103,8 +104,9 @@ def check_data(data: Dataset | CheckData | None = None, *, seed: int = 0) -> Che
             f"data must be a fairpool Dataset or CheckData, got {type(data).__name__}"
         )
     y = np.asarray(data.y)
-    if not np.isin(np.unique(y), (0, 1)).all() or np.unique(y).size < 2:
-        raise InvalidInputError("the checks need binary labels 0/1, both present, in data.y")
+    check_binary_labels(y, who="the strategy checks (data.y)")
+    if np.unique(y).size < 2:
+        raise InvalidInputError("the checks need both labels 0 and 1 in data.y")
     n = data.n_samples
     n_validation = min(100, max(20, n // 5))
     n_initial = min(50, max(10, n // 8))

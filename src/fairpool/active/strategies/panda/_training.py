@@ -48,7 +48,8 @@ from fairpool.active.strategies.panda._simulator import (
     smoothed_constraint,
 )
 from fairpool.active.strategies.panda._tasks import MetaTask, sample_meta_task
-from fairpool.errors import InvalidInputError, SingleGroupError
+from fairpool.errors import SingleGroupError
+from fairpool.metrics import check_binary_labels
 
 __all__ = [
     "adam_metric",
@@ -381,10 +382,9 @@ def meta_train(
     log : TrainingLog
     """
     X = np.asarray(X, dtype=np.float64)
+    check_binary_labels(y, who="PANDA meta-training (y)")
     y = np.asarray(y).astype(np.int64)
     groups = np.asarray(groups, dtype=np.int64)
-    if not np.isin(np.unique(y), (0, 1)).all():
-        raise InvalidInputError("PANDA meta-training needs binary labels 0/1 in y")
     if np.unique(groups).size < 2:
         raise SingleGroupError("PANDA meta-training needs at least two groups in the labelled data")
     start = time.perf_counter()
