@@ -64,3 +64,15 @@ def test_ucb_users_of_facagen_do_not_load_gymnasium_or_stable_baselines():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_test_modules_outside_packages_have_unique_names():
+    # pytest imports them by basename (rootdir mode): two tests/x/test_a.py in folders
+    # without __init__.py fail collection with "import file mismatch"
+    tests = ROOT / "tests"
+    seen: dict[str, Path] = {}
+    for path in sorted(tests.rglob("test_*.py")):
+        if (path.parent / "__init__.py").exists():
+            continue
+        assert path.name not in seen, f"{path} and {seen[path.name]} share a module name"
+        seen[path.name] = path
