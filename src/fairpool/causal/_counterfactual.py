@@ -14,10 +14,14 @@ Given a :class:`~fairpool.causal.CausalGraph`, the counterfactual of a row
 Mechanisms, one per regenerated variable, fitted on features only (no labels):
 
 * **continuous** variables (a numeric column with more than ``max_discrete_values``
-  distinct values): DoWhy ``gcm.AdditiveNoiseModel`` with a linear regressor,
-  ``v = f(parents) + N``. Abduction and prediction are gcm's own
-  ``estimate_noise`` / ``evaluate``, so the counterfactual is exactly the one
-  ``gcm.counterfactual_samples`` returns for the same graph (tested).
+  distinct values): an additive noise model ``v = f(parents) + N`` with a linear
+  ``f`` (scikit-learn's ``LinearRegression``). Abduction is the residual
+  ``N = v - f(parents)``, prediction ``f(parents') + N``: the same computation as
+  DoWhy gcm's ``AdditiveNoiseModel`` with ``create_linear_regressor()``, and the tests
+  check that the counterfactual equals the one ``gcm.counterfactual_samples``
+  returns for the same graph. It is written here on scikit-learn directly because
+  installing DoWhy pulls ~420 MB of solvers and compilers (cvxpy, numba) that none
+  of these two mechanisms uses, which a first ``make run`` cannot afford.
 * **discrete** variables (a one-hot block, or a numeric column with few values,
   such as an SNP dosage 0/1/2): the conditional distribution ``P(v | parents)``,
   and abduction by a quantile coupling written here: the row's noise ``u`` is
@@ -33,8 +37,8 @@ Mechanisms, one per regenerated variable, fitted on features only (no labels):
   from ``random_state``, so the same call gives the same counterfactuals. The
   conditional table is counted by hand with ``np.bincount`` when every parent is
   discrete (the exact maximum-likelihood table, smoothed towards the marginal);
-  with a continuous parent it comes from gcm's ``ClassifierFCM`` with a logistic
-  regression.
+  with a continuous parent it comes from a logistic regression (the model DoWhy gcm's
+  ``ClassifierFCM`` wraps, fitted the same way: categories as text labels).
 
 Every mechanism works on whatever representation ``X`` is in (raw or
 standardised): categories are the distinct values, so affine rescaling of columns
@@ -132,24 +136,25 @@ class _Categories:
 
 # -- mechanisms ------------------------------------------------------------------
 class _AdditiveNoiseMechanism:
-    """``v = f(parents) + N`` with a linear ``f``: DoWhy gcm's AdditiveNoiseModel."""
+    """``v = f(parents) + N`` with a linear ``f`` (DoWhy gcm's AdditiveNoiseModel, on sklearn)."""
 
     def __init__(self) -> None:
-        from dowhy import gcm  # heavy import, only when a counterfactual is needed
+        from sklearn.linear_model import LinearRegression
 
-        self._model = gcm.AdditiveNoiseModel(gcm.ml.create_linear_regressor())
+        self._model = LinearRegression()
 
     def fit(self, parents: np.ndarray, values: np.ndarray) -> _AdditiveNoiseMechanism:
-        self._model.fit(X=parents, Y=values[:, 0])
+        self._model.fit(parents, values[:, 0])
         return self
 
     def counterfactual(
         self, values: np.ndarray, parents: np.ndarray, parents_cf: np.ndarray
     ) -> np.ndarray:
-        noise = self._model.estimate_noise(values[:, 0], parents)
-        return np.asarray(self._model.evaluate(parents_cf, noise), dtype=np.float64).reshape(
-            -1, 1
-        )
+        # Abduction: the residual of the factual row; prediction: the same noise on top of
+        # the mechanism evaluated at the counterfactual parents.
+        noise = values[:, :1] - self._model.predict(parents).reshape(-1, 1)
+        predicted = self._model.predict(parents_cf).reshape(-1, 1)
+        return np.asarray(predicted + noise, dtype=np.float64)
 
 
 class _DiscreteMechanism:
@@ -178,25 +183,21 @@ class _DiscreteMechanism:
             self._table = (counts + self.smoothing * self._marginal) / (totals + self.smoothing)
             self._classifier = None
         else:
-            from dowhy import gcm
+            from sklearn.linear_model import LogisticRegression
 
             self._table = None
-            self._classifier = gcm.ClassifierFCM(
-                gcm.ml.create_logistic_regression_classifier(max_iter=1000)
-            )
-            # gcm's classifiers take categories as strings; map their class order back.
-            self._classifier.fit(X=parents, Y=codes.astype(str))
-            n_seen = np.unique(codes).shape[0]
-            self._seen = np.asarray(
-                self._classifier.get_class_names(np.arange(n_seen)), dtype=np.int64
-            )
+            self._classifier = LogisticRegression(max_iter=1000)
+            # Categories as text labels, as gcm's ClassifierFCM fits them (its class order
+            # is the text order, so "10" < "2"); map that order back to the codes.
+            self._classifier.fit(parents, codes.astype(str))
+            self._seen = self._classifier.classes_.astype(np.int64)
         return self
 
     def _probabilities(self, parents: np.ndarray, parent_codes: np.ndarray | None) -> np.ndarray:
         if self._table is not None:
             return self._table[parent_codes]
         probs = np.zeros((parents.shape[0], self.categories.n))
-        probs[:, self._seen] = self._classifier.estimate_probabilities(parents)
+        probs[:, self._seen] = self._classifier.predict_proba(parents)
         if self._seen.shape[0] == 1:
             probs[:, self._seen] = 1.0
         return probs
