@@ -20,8 +20,8 @@ from fairpool.audit._audit import (
     audit_frame,
 )
 from fairpool.audit._labels import Labels, encode_predictions, encode_target
-from fairpool.audit._reading import read_table, sniff_delimiter
 from fairpool.audit._render import FORMATS, check_format, print_audit, render_frame
+from fairpool.datasets import read_table, sniff_delimiter
 
 __all__ = [
     "FORMATS",

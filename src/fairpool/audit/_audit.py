@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from fairpool.audit._labels import encode_predictions, encode_target
-from fairpool.audit._reading import DELIMITERS, read_table
+from fairpool.datasets import DELIMITERS, read_table
 from fairpool.errors import (
     EmptyInputError,
     InvalidInputError,

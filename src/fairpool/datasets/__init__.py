@@ -13,6 +13,7 @@ idea:
 :mod:`~fairpool.datasets._dataset` (the type), :mod:`~fairpool.datasets._encoding` (the one
 table-to-Dataset encoding), :mod:`~fairpool.datasets._integrity` (checksums), a loader
 module per bundled dataset, :mod:`~fairpool.datasets._phenotype` (the simulated disease),
+:mod:`~fairpool.datasets._reading` (a user's CSV or Parquet file),
 :mod:`~fairpool.datasets._splits`, :mod:`~fairpool.datasets._stratify`,
 :mod:`~fairpool.datasets._subsample` and
 :mod:`~fairpool.datasets._bias_injection`.
@@ -26,11 +27,13 @@ from fairpool.datasets._dataset import Dataset
 from fairpool.datasets._encoding import from_foreign_frame, from_frame
 from fairpool.datasets._loading import available, catalog, load
 from fairpool.datasets._phenotype import simulate_phenotype
+from fairpool.datasets._reading import DELIMITERS, read_table, sniff_delimiter
 from fairpool.datasets._splits import DatasetSplit, split, stratification_codes
 from fairpool.datasets._stratify import allocate, stratified_partition
 from fairpool.datasets._subsample import subsample
 
 __all__ = [
+    "DELIMITERS",
     "Dataset",
     "DatasetSplit",
     "allocate",
@@ -41,7 +44,9 @@ __all__ = [
     "from_frame",
     "inject_bias",
     "load",
+    "read_table",
     "simulate_phenotype",
+    "sniff_delimiter",
     "split",
     "stratification_codes",
     "stratified_partition",
