@@ -7,7 +7,9 @@ driving the same learner, revealing hidden labels as an oracle, and records a
 its labels). Strategies are built by name (:func:`make_strategy`), listed by
 :func:`available_strategies` and added with :func:`register_strategy`; the built-in
 families live in :mod:`fairpool.active.strategies`, and :mod:`fairpool.active.checks`
-tests that a strategy keeps the contract.
+tests that a strategy keeps the contract. ``ActiveLearner.state_dict()`` is what a
+loop carries between rounds; :func:`pack_state` / :func:`unpack_state` turn it into
+bytes and back without pickle, so a labelling session can resume it in another process.
 
 Examples
 --------
@@ -21,6 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from fairpool.active._checkpoint import pack_state, unpack_state
 from fairpool.active._history import TIMING_COLUMNS, History
 from fairpool.active._learner import ActiveLearner
 from fairpool.active._preprocessing import LabelledScaler
@@ -33,7 +36,7 @@ from fairpool.active._registry import (
 )
 from fairpool.active._simulation import run
 from fairpool.active._state import LabelledSet, Pool, QueryState
-from fairpool.active._strategy import Strategy, check_query_size, top_k
+from fairpool.active._strategy import Strategy, check_query_size, check_state_keys, top_k
 from fairpool.learners import available_learners, make_learner, register_learner
 
 __all__ = [
@@ -48,15 +51,18 @@ __all__ = [
     "available_learners",
     "available_strategies",
     "check_query_size",
+    "check_state_keys",
     "checks",
     "make_learner",
     "make_strategy",
+    "pack_state",
     "register_learner",
     "register_strategy",
     "run",
     "strategies",
     "strategy_class",
     "top_k",
+    "unpack_state",
     "unregister_strategy",
 ]
 

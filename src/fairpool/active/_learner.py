@@ -11,6 +11,20 @@ A user with a real, unlabelled pool::
 Passing the *same* pool objects to ``query`` again continues that pool: rows taught
 from it are not offered to the strategy again, so a user can keep one pool array
 for the whole campaign. Passing different objects starts a new pool.
+
+A campaign that runs one round per process (a labelling session) saves
+``al.state_dict()`` after a round and, in the next process, fits a new learner built
+with the same arguments on the labelled rows and calls ``load_state_dict``: the
+random generators, the round and the strategy's state continue, the model is refitted
+from the rows. A fresh pool array holding only the rows still available, in the same
+order, gives the same picks as the remembered pool with its taught rows left out.
+
+Why one module over 600 lines: :class:`ActiveLearner` is one class whose fit, query,
+teach and state hooks read and write the same private attributes (the labelled rows,
+the remembered pool and its taught mask, the generators); split, each part would need
+the others' internals. What stands alone is elsewhere: the scaler in
+:mod:`~fairpool.active._preprocessing`, the state's format and checks in
+:mod:`~fairpool.active._checkpoint`. Much of the length is the numpydoc documentation.
 """
 
 from __future__ import annotations
@@ -24,6 +38,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from fairpool.active._checkpoint import (
+    LEARNER_STATE_FORMAT,
+    check_learner_state,
+    copy_tree,
+)
 from fairpool.active._preprocessing import LabelledScaler
 from fairpool.active._registry import make_strategy
 from fairpool.active._state import LabelledSet, Pool, QueryState
@@ -43,6 +62,11 @@ __all__ = ["ActiveLearner"]
 
 #: Largest sparse matrix the loop densifies (bytes as float32); past it, a clear error.
 MAX_DENSE_BYTES = 2**30
+def _changes_the_model(strategy: Any) -> bool:
+    """Whether ``strategy`` overrides ``wrap_learner`` (its state may shape the model)."""
+    return type(strategy).wrap_learner is not Strategy.wrap_learner if isinstance(
+        strategy, Strategy
+    ) else callable(getattr(strategy, "wrap_learner", None))
 
 
 def _densified(X: Any, arg: str) -> Any:
@@ -553,6 +577,122 @@ class ActiveLearner:
         self._taught[idx] = True
         self._refit()
         return self
+
+    # -- resuming in another process -----------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """What the loop carries from one round to the next, for resuming in another process.
+
+        A labelling session runs one round per process. To continue where this
+        learner stands, a new process builds an ``ActiveLearner`` with the same
+        arguments, :meth:`fit` s it on the whole labelled set in the order it was
+        taught (the initial rows, then every batch in the order :meth:`query` returned
+        it), calls :meth:`load_state_dict` with this state, and queries the rows still
+        available: it picks exactly what this learner would pick next. The model is
+        not part of the state: it is refitted from the labelled rows, deterministically.
+        Save after :meth:`teach` or right after :meth:`query` (the labels of that batch
+        are then in the next process's labelled set); both resume the same loop.
+
+        Returns
+        -------
+        dict
+            ``format``, ``seed``, ``strategy`` (name and class, checked on loading),
+            ``n_queries``, ``select_rng`` and ``strategy_fit_rng`` (the generators'
+            ``bit_generator.state``), ``strategy_trained``, ``last_info``,
+            ``group_names``, ``n_features``, ``n_labelled`` (informative; not checked)
+            and ``strategy_state`` (the strategy's
+            :meth:`~fairpool.active.Strategy.state_dict`). Plain values and numpy
+            arrays only: :func:`~fairpool.active.pack_state` turns it into bytes.
+
+        Raises
+        ------
+        InvalidInputError
+            Before :meth:`fit`.
+        """
+        self._check_fitted()
+        hook = getattr(self.strategy_, "state_dict", None)
+        return {
+            "format": LEARNER_STATE_FORMAT,
+            "seed": self.seed,
+            "strategy": self._strategy_identity(),
+            "n_queries": int(self.n_queries_),
+            "select_rng": copy_tree(self._select_rng.bit_generator.state),
+            "strategy_fit_rng": copy_tree(self._strategy_fit_rng.bit_generator.state),
+            "strategy_trained": bool(self._strategy_ready),
+            "last_info": copy_tree(dict(self.last_info_)),
+            "group_names": list(self.group_names_),
+            "n_features": int(self._X.shape[1]),
+            "n_labelled": int(self._X.shape[0]),
+            "strategy_state": dict(hook()) if callable(hook) else {},
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> ActiveLearner:
+        """Continue the loop :meth:`state_dict` saved: random generators, round, strategy state.
+
+        Call it after :meth:`fit` on the labelled set (see :meth:`state_dict`), on a
+        learner built with the same arguments. A strategy that changes the model
+        (Falcon holds postponed rows back from training) has its model refitted here,
+        so that it trains on what the original trained on.
+
+        Parameters
+        ----------
+        state : mapping
+            What :meth:`state_dict` returned, possibly through
+            :func:`~fairpool.active.pack_state` and :func:`~fairpool.active.unpack_state`.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidInputError
+            Before :meth:`fit`; ``state`` is not a learner state or lacks a key; it was
+            saved with another seed, strategy, group names or number of features; or
+            the strategy refuses its part.
+        """
+        self._check_fitted()
+        check_learner_state(
+            state,
+            seed=self.seed,
+            strategy=self._strategy_identity(),
+            group_names=list(self.group_names_),
+            n_features=int(self._X.shape[1]),
+        )
+        generators = {}  # checked before anything changes, so a bad state changes nothing
+        for key in ("select_rng", "strategy_fit_rng"):
+            bit_generator = type(self._select_rng.bit_generator)()
+            try:
+                bit_generator.state = copy_tree(state[key])
+            except (TypeError, ValueError, KeyError) as exc:
+                raise InvalidInputError(
+                    f"state[{key!r}] is not the state of a {type(bit_generator).__name__} "
+                    f"generator: {exc}"
+                ) from None
+            generators[key] = np.random.Generator(bit_generator)
+        strategy_state = state["strategy_state"]
+        hook = getattr(self.strategy_, "load_state_dict", None)
+        if callable(hook):
+            hook(strategy_state)
+        elif strategy_state:
+            raise InvalidInputError(
+                f"{self._strategy_label()} has no load_state_dict, but the state holds its "
+                f"state {sorted(strategy_state)[:8]}"
+            )
+        self._select_rng = generators["select_rng"]
+        self._strategy_fit_rng = generators["strategy_fit_rng"]
+        self.n_queries_ = int(state["n_queries"])
+        self._strategy_ready = bool(state["strategy_trained"])
+        self.last_info_ = copy_tree(dict(state["last_info"]))
+        if strategy_state and _changes_the_model(self.strategy_):
+            self._refit()  # the model depends on the restored state (Falcon's postponements)
+        return self
+
+    def _strategy_identity(self) -> dict[str, str]:
+        cls = type(self.strategy_)
+        return {
+            "name": str(getattr(self.strategy_, "name", cls.__name__)),
+            "class": f"{cls.__module__}.{cls.__qualname__}",
+        }
 
     # -- predictions and data ------------------------------------------------
     def predict_proba(self, X: Any) -> np.ndarray:

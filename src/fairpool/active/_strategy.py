@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 from fairpool.active._state import QueryState
 from fairpool.errors import BudgetError, EmptyInputError, InvalidInputError
 
-__all__ = ["Strategy", "check_query_size", "top_k"]
+__all__ = ["Strategy", "check_query_size", "check_state_keys", "top_k"]
 
 
 class Strategy(BaseEstimator, ABC):
@@ -30,6 +30,21 @@ class Strategy(BaseEstimator, ABC):
     values happens in :meth:`_validate_params`, which ``select``/``fit`` call first (and
     :func:`~fairpool.active.make_strategy` calls at once, so options given by name
     fail early). :func:`fairpool.active.checks.check_strategy` tests all of this.
+
+    **Resuming across processes.** A labelling session runs one round per process,
+    days apart, and must be the same loop as one run in memory. So a strategy whose
+    ``select`` depends on earlier rounds returns that state from :meth:`state_dict`
+    and takes it back in :meth:`load_state_dict`: bandit weights, pending rewards,
+    counters, previous metrics, and what :meth:`fit` trained (PANDA's policy). The
+    contract: a fresh instance built with the same parameters, given
+    ``load_state_dict(state_dict())``, selects exactly what the original selects next,
+    from the same state and ``rng``. Caches that only save time may be left out, but
+    their absence must not change a pick. The state is a nested dict with ``str``
+    keys whose leaves are ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples
+    or numpy arrays (never objects: :func:`~fairpool.active.pack_state` stores it
+    without pickle). The defaults describe a stateless strategy: ``{}``, and loading
+    anything else is an error. ``check_resumable`` in
+    :mod:`fairpool.active.checks` tests the contract.
     """
 
     name: ClassVar[str] = "strategy"
@@ -97,6 +112,57 @@ class Strategy(BaseEstimator, ABC):
         ndarray of int64, shape (k,)
         """
 
+    def state_dict(self) -> dict[str, Any]:
+        """What :meth:`select` carries from one call to the next, and what :meth:`fit` trained.
+
+        The default is ``{}``: a stateless strategy. Override it (with
+        :meth:`load_state_dict`) in a strategy whose picks depend on earlier rounds;
+        see the class documentation for the contract.
+
+        Returns
+        -------
+        dict
+            A nested dict with ``str`` keys; leaves are ``None``, ``bool``, ``int``,
+            ``float``, ``str``, lists, tuples or numpy arrays (copies, not views of
+            the strategy's own arrays).
+        """
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned, on an instance built with the same parameters.
+
+        The default accepts only the empty state of a stateless strategy.
+
+        Parameters
+        ----------
+        state : mapping
+            A :meth:`state_dict` of this strategy (possibly through
+            :func:`~fairpool.active.pack_state` / :func:`~fairpool.active.unpack_state`).
+
+        Raises
+        ------
+        InvalidInputError
+            ``state`` is not empty (it was saved from another, stateful strategy).
+        """
+        if not isinstance(state, Mapping):
+            raise InvalidInputError(
+                f"{self._state_owner()}: the state must be a dict, got {type(state).__name__}"
+            )
+        if state:
+            raise InvalidInputError(
+                f"{self._state_owner()} keeps no state between rounds, but was given a state "
+                f"with keys {sorted(state)[:8]}: it was saved from another strategy; load it "
+                "into the strategy that saved it"
+            )
+
+    def _state_owner(self) -> str:
+        """``strategy 'name' (Class)``, for state errors."""
+        return f"strategy {getattr(self, 'name', '?')!r} ({type(self).__name__})"
+
+    def _check_state_keys(self, state: Any, required: tuple[str, ...]) -> Mapping[str, Any]:
+        """``state`` with exactly the keys ``required`` (see :func:`check_state_keys`)."""
+        return check_state_keys(state, required, owner=self._state_owner())
+
     def fit(self, dataset, rng: np.random.Generator) -> Strategy:  # noqa: ANN001
         """Train the strategy on labelled historical data (only checks the parameters unless
         overridden)."""
@@ -120,6 +186,48 @@ class Strategy(BaseEstimator, ABC):
         except (AttributeError, TypeError):  # a strategy that breaks the rules still prints
             return f"{type(self).__name__}(...)"
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+
+
+def check_state_keys(state: Any, required: Sequence[str], *, owner: str) -> Mapping[str, Any]:
+    """``state`` as a mapping with exactly the keys ``required``; else an error naming them.
+
+    For ``load_state_dict`` implementations: a state saved by another strategy (or
+    tuner) has other keys, and says so instead of failing somewhere later.
+
+    Parameters
+    ----------
+    state : object
+        The state given to ``load_state_dict``.
+    required : sequence of str
+        The keys its ``state_dict`` writes.
+    owner : str
+        Who is loading, for the message (``"strategy 'falcon' (FalconSampling)"``).
+
+    Returns
+    -------
+    Mapping
+        ``state`` itself.
+
+    Raises
+    ------
+    InvalidInputError
+        ``state`` is not a mapping, lacks one of ``required`` or has other keys.
+    """
+    if not isinstance(state, Mapping):
+        raise InvalidInputError(f"{owner}: the state must be a dict, got {type(state).__name__}")
+    missing = [k for k in required if k not in state]
+    extra = sorted(set(state) - set(required))
+    if missing or extra:
+        said = []
+        if missing:
+            said.append(f"lacks the key(s) {missing}")
+        if extra:
+            said.append(f"has unexpected key(s) {extra[:8]}")
+        raise InvalidInputError(
+            f"{owner} cannot load this state: it {' and '.join(said)}; it was saved from "
+            "another strategy or another version of this one"
+        )
+    return state
 
 
 def check_query_size(k: int, n_pool: int) -> int:
