@@ -12,13 +12,14 @@ fit, which receives the labelled set, resolves the announcements.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import get_tags
 
-from fairpool.errors import LengthMismatchError
+from fairpool.errors import InvalidInputError, LengthMismatchError
 from fairpool.learners._validation import check_fit_input, check_predict_input
 
 __all__ = ["PostponementLedger", "PostponingClassifier"]
@@ -86,6 +87,47 @@ class PostponementLedger:
         keep = np.ones(n, dtype=bool)
         keep[self.postponed[self.postponed < n]] = False
         return keep
+
+    def state_dict(self) -> dict[str, Any]:
+        """The record as plain values and arrays, for resuming a campaign in another process.
+
+        Returns
+        -------
+        dict
+            ``postponed`` (int64 positions in the labelled set), ``last_postponed``,
+            ``start`` and ``targets`` (the pending announcement, None when resolved)
+            and ``n_seen`` (the labelled-set size at the last resolve).
+        """
+        return {
+            "postponed": self.postponed.copy(),
+            "last_postponed": int(self.last_postponed),
+            "start": self._start,
+            "targets": None if self._targets is None else self._targets.copy(),
+            "n_seen": int(self._n_seen),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` in place (the ledger is shared with the learner).
+
+        Raises
+        ------
+        InvalidInputError
+            A key is missing or has the wrong shape.
+        """
+        required = ("postponed", "last_postponed", "start", "targets", "n_seen")
+        missing = [k for k in required if k not in state]
+        if missing:
+            raise InvalidInputError(f"the postponement ledger's state lacks {missing}")
+        postponed = np.asarray(state["postponed"], dtype=np.int64)
+        targets = state["targets"]
+        targets = None if targets is None else np.asarray(targets, dtype=np.int64)
+        if postponed.ndim != 1 or (targets is not None and targets.ndim != 1):
+            raise InvalidInputError("the postponement ledger's positions must be 1-D arrays")
+        self.postponed = postponed.copy()
+        self.last_postponed = int(state["last_postponed"])
+        self._start = None if state["start"] is None else int(state["start"])
+        self._targets = None if targets is None else targets.copy()
+        self._n_seen = int(state["n_seen"])
 
     def __deepcopy__(self, memo: dict) -> PostponementLedger:
         return self

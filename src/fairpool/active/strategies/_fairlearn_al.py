@@ -19,6 +19,7 @@ strategy change the model it trains. See ``docs/strategies-fair-baselines.md``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,30 @@ class FairReductionSampling(Strategy):
             max_iter=self._max_iter,
             random_state=int(seed) if isinstance(seed, int | np.integer) else 0,
         )
+
+    def state_dict(self) -> dict[str, Any]:
+        """The selection strategy's state (``{}`` for the stateless random and margin).
+
+        The reduction itself is refitted from the labelled rows at every round and
+        carries nothing over.
+        """
+        self._validate_params()
+        inner = self._selector.state_dict()
+        return {"selector": inner} if inner else {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` (the selection strategy's state, if it has one).
+
+        Raises
+        ------
+        InvalidInputError
+            The state is another strategy's.
+        """
+        if isinstance(state, Mapping) and not state:
+            return  # a stateless selection strategy: nothing to restore
+        state = self._check_state_keys(state, ("selector",))
+        self._validate_params()
+        self._selector.load_state_dict(state["selector"])
 
     def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:
         """Pick ``k`` pool positions with the selection strategy.

@@ -34,7 +34,7 @@ and every choice made where it leaves room are in
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -272,6 +272,71 @@ class FalconSampling(Strategy):
         """One EXP3 per target-pair set seen so far (arms: pairs x policies)."""
         return self._bandits
 
+    def state_dict(self) -> dict[str, Any]:
+        """What carries over to the next :meth:`select` (for resuming in another process).
+
+        ``bandits``: one entry per target-pair set seen, in the order first seen, with
+        its ``targets`` (``[[label, group], ...]``), ``gamma`` and ``log_weights``;
+        ``reward_scale``, the largest improvement seen; ``pending``, the last Falcon
+        round's targets, arm and disparity (None when already credited); ``ledger``,
+        the postponed rows and the pending announcement (see
+        :meth:`fairpool.learners.PostponementLedger.state_dict`).
+        """
+        pending = self._pending
+        return {
+            "bandits": [
+                {
+                    "targets": [[int(label), int(group)] for label, group in key],
+                    "gamma": float(bandit.gamma),
+                    "log_weights": bandit.log_weights.copy(),
+                }
+                for key, bandit in self._bandits.items()
+            ],
+            "reward_scale": float(self._reward_scale),
+            "pending": None
+            if pending is None
+            else {
+                "targets": [[int(label), int(group)] for label, group in pending[0]],
+                "arm": int(pending[1]),
+                "before": float(pending[2]),
+            },
+            "ledger": self._ledger.state_dict(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` on a Falcon built with the same parameters.
+
+        The ledger is restored in place (the loop's learner shares it); the loop then
+        refits its model, which leaves the restored postponed rows out again.
+
+        Raises
+        ------
+        InvalidInputError
+            A key is missing, or the state is another strategy's.
+        """
+        state = self._check_state_keys(state, ("bandits", "reward_scale", "pending", "ledger"))
+        bandits: dict[tuple[tuple[int, int], ...], Exp3] = {}
+        for entry in state["bandits"]:
+            entry = self._check_state_keys(entry, ("targets", "gamma", "log_weights"))
+            log_weights = np.array(entry["log_weights"], dtype=np.float64)
+            bandit = Exp3(log_weights.shape[0], gamma=float(entry["gamma"]))
+            bandit.log_weights = log_weights
+            bandits[_target_key(entry["targets"])] = bandit
+        pending = state["pending"]
+        if pending is not None:
+            pending = self._check_state_keys(pending, ("targets", "arm", "before"))
+            pending = (_target_key(pending["targets"]), int(pending["arm"]),
+                       float(pending["before"]))
+            if pending[0] not in bandits:
+                raise InvalidInputError(
+                    f"{self._state_owner()}: the pending reward is for targets {pending[0]}, "
+                    "which have no bandit in the state"
+                )
+        self._ledger.load_state_dict(state["ledger"])
+        self._bandits = bandits
+        self._reward_scale = float(state["reward_scale"])
+        self._pending = pending
+
     def _reward(self, disparity: float) -> float | None:
         """Credit the previous Falcon round's arm with the validation improvement."""
         if self._pending is None:
@@ -354,6 +419,11 @@ class FalconSampling(Strategy):
         self._ledger.expect(len(state.labelled), pick_targets)
         self.last_info = info
         return picks
+
+
+def _target_key(pairs: Any) -> tuple[tuple[int, int], ...]:
+    """Target pairs ``[[label, group], ...]`` as the bandits' dict key."""
+    return tuple((int(label), int(group)) for label, group in pairs)
 
 
 def _class_column(model: Any, label: int, n_columns: int) -> int:

@@ -22,6 +22,7 @@ import gymnasium as gym
 import numpy as np
 
 from fairpool.active._state import QueryState
+from fairpool.active._strategy import check_state_keys
 from fairpool.active.strategies.facagen._tuners import (
     RoundMetrics,
     Tuner,
@@ -527,3 +528,55 @@ class PPOTuner(Tuner):
         if self._action is None:
             return {}
         return {"action_0": float(self._action[0]), "action_1": float(self._action[1])}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The trained policy (weights as numpy arrays, config), the last weights and action.
+
+        ``policy`` is None before the first choice (nothing trained or loaded yet).
+        """
+        policy = None
+        if self.policy is not None:
+            policy = {
+                "config": json.loads(json.dumps(self.policy.config)),
+                "weights": {
+                    name: tensor.detach().cpu().numpy().copy()
+                    for name, tensor in self.policy.policy.state_dict().items()
+                },
+            }
+        return {
+            "policy": policy,
+            "weights": list(self._weights),
+            "action": None if self._action is None else self._action.copy(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict`: rebuild the policy from its config and weights.
+
+        Raises
+        ------
+        InvalidInputError
+            A key is missing, or the weights do not fit the policy's architecture.
+        """
+        state = check_state_keys(state, ("policy", "weights", "action"), owner="tuner PPOTuner")
+        saved = state["policy"]
+        policy = None
+        if saved is not None:
+            saved = check_state_keys(saved, ("config", "weights"), owner="tuner PPOTuner's policy")
+            import torch
+
+            config = dict(saved["config"])
+            network = TunerPolicy.build(config)
+            try:
+                network.load_state_dict(
+                    {name: torch.from_numpy(np.array(w)) for name, w in saved["weights"].items()}
+                )
+            except RuntimeError as exc:
+                raise InvalidInputError(
+                    f"the saved PPO policy does not fit its architecture: {exc}"
+                ) from None
+            policy = TunerPolicy(network, config)
+        lam, gamma = state["weights"]
+        action = state["action"]
+        self.policy = policy
+        self._weights = (float(lam), float(gamma))
+        self._action = None if action is None else np.array(action, dtype=np.float64)

@@ -36,7 +36,7 @@ import numpy as np
 
 from fairpool.active._registry import register_strategy
 from fairpool.active._state import QueryState
-from fairpool.active._strategy import Strategy, check_query_size, top_k
+from fairpool.active._strategy import Strategy, check_query_size, check_state_keys, top_k
 from fairpool.active.strategies._expected_fairness import UpdateMethod, expected_disparity_change
 from fairpool.active.strategies._fal import min_max_scale
 from fairpool.active.strategies._uncertainty import entropy_score
@@ -355,6 +355,49 @@ class FacaGen(Strategy):
             )
             self._cache_key = key
         return self._counterfactuals
+
+    def state_dict(self) -> dict[str, Any]:
+        """What carries over to the next :meth:`select`: the tuner's state and the metrics.
+
+        ``tuner``: the tuner's own ``state_dict`` (UCB1: pull counts, reward sums, the
+        arm played last; PPO: the trained policy's weights and config, the last weights
+        and action; fixed: nothing); ``previous``: the validation F1, DP and EO the
+        next round's reward is measured against (None before the first selection). The
+        counterfactual model is a cache keyed by the rows and is refitted when absent.
+        """
+        self._validate_params()
+        previous = self._previous
+        return {
+            "tuner": {"class": type(self.tuner_).__name__, "state": self.tuner_.state_dict()},
+            "previous": None
+            if previous is None
+            else {"f1": float(previous.f1), "dp": float(previous.dp), "eo": float(previous.eo)},
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` on a FACA-GEN built with the same parameters.
+
+        Raises
+        ------
+        InvalidInputError
+            A key is missing, the state is another strategy's or another tuner's.
+        """
+        state = self._check_state_keys(state, ("tuner", "previous"))
+        tuner = check_state_keys(state["tuner"], ("class", "state"), owner=self._state_owner())
+        self._validate_params()
+        if tuner["class"] != type(self.tuner_).__name__:
+            raise InvalidInputError(
+                f"{self._state_owner()}: the state is of a {tuner['class']} tuner, this "
+                f"strategy uses {type(self.tuner_).__name__}; build it with the same tuner"
+            )
+        previous = state["previous"]
+        if previous is not None:
+            previous = check_state_keys(previous, ("f1", "dp", "eo"), owner=self._state_owner())
+            previous = RoundMetrics(
+                f1=float(previous["f1"]), dp=float(previous["dp"]), eo=float(previous["eo"])
+            )
+        self.tuner_.load_state_dict(tuner["state"])
+        self._previous = previous
 
     def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:
         """Pick the ``k`` pool rows with the highest ``S(x)`` (ties at random)."""

@@ -22,13 +22,14 @@ from __future__ import annotations
 import inspect
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from fairpool.active._state import QueryState
+from fairpool.active._strategy import check_state_keys
 from fairpool.errors import InvalidInputError, SingleGroupError, UndefinedMetricError
 
 __all__ = [
@@ -195,6 +196,29 @@ class Tuner(ABC):
         """What to record about the last choice (arm index, action, ...)."""
         return {}
 
+    def state_dict(self) -> dict[str, Any]:
+        """What the tuner learned so far (``{}`` for a tuner that learns nothing).
+
+        The same contract as :meth:`fairpool.active.Strategy.state_dict`: plain values and
+        numpy arrays, enough for a tuner built with the same arguments to choose what
+        this one chooses next.
+        """
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` on a tuner built with the same arguments.
+
+        Raises
+        ------
+        InvalidInputError
+            ``state`` is not empty (the default: a tuner that learns nothing).
+        """
+        if state:
+            raise InvalidInputError(
+                f"tuner {type(self).__name__} keeps no state, but was given one with keys "
+                f"{sorted(state)[:8]}: it was saved from another tuner"
+            )
+
 
 class FixedTuner(Tuner):
     """Always the same ``(λ, γ)``.
@@ -284,5 +308,34 @@ class UCB1Tuner(Tuner):
         if self._last is None:
             return {}
         return {"arm": self._last, "arm_pulls": int(self.counts_[self._last])}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Pull counts, reward sums and the arm played last (credited at the next choice)."""
+        return {
+            "counts": self.counts_.copy(),
+            "sums": self.sums_.copy(),
+            "last": self._last,
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` on a tuner with the same arms.
+
+        Raises
+        ------
+        InvalidInputError
+            A key is missing, or the state has another number of arms.
+        """
+        state = check_state_keys(state, ("counts", "sums", "last"), owner="tuner UCB1Tuner")
+        counts = np.asarray(state["counts"], dtype=np.int64)
+        sums = np.asarray(state["sums"], dtype=np.float64)
+        n_arms = len(self.arms)
+        if counts.shape != (n_arms,) or sums.shape != (n_arms,):
+            raise InvalidInputError(
+                f"the UCB1 state has {counts.shape[0] if counts.ndim else 0} arms, this tuner "
+                f"{n_arms}: build FacaGen with the same arms"
+            )
+        last = state["last"]
+        self.counts_, self.sums_ = counts.copy(), sums.copy()
+        self._last = None if last is None else int(last)
 
 

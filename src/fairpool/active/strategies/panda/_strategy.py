@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -432,6 +433,81 @@ class PandaStrategy(Strategy):
         strategy._feature_mean = tensors["feature_mean"].numpy()
         strategy._feature_scale = tensors["feature_scale"].numpy()
         return strategy
+
+    # -- resuming in another process ---------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """What :meth:`fit` trained, as numpy arrays and plain values (``{}`` untrained).
+
+        ``policy``: the policy module's ``state_dict`` as numpy arrays;
+        ``n_features``, ``group_names``, ``feature_mean``, ``feature_scale``: the shape
+        and statistics of the training data; ``training_summary``. Selection itself
+        carries nothing from one round to the next (the batch comes from the policy, the
+        state and the ``rng``). The configuration is the strategy's parameters, which the
+        resuming instance is built with.
+        """
+        if self.policy_ is None:
+            return {}
+        return {
+            "policy": {
+                name: tensor.detach().cpu().numpy().copy()
+                for name, tensor in self.policy_.state_dict().items()
+            },
+            "n_features": int(self._n_features),
+            "group_names": list(self._group_names),
+            "feature_mean": np.array(self._feature_mean, dtype=np.float64),
+            "feature_scale": np.array(self._feature_scale, dtype=np.float64),
+            "training_summary": json.loads(json.dumps(self.training_summary_, default=float)),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a trained policy from :meth:`state_dict` (``{}``: stay untrained).
+
+        The policy is rebuilt with this strategy's configuration (it must be built with
+        the parameters of the one that was trained) and moved to its device; building
+        it does not move torch's global random generator.
+
+        Raises
+        ------
+        InvalidInputError
+            A key is missing, or the weights do not fit the configured policy.
+        """
+        if isinstance(state, Mapping) and not state:
+            return
+        state = self._check_state_keys(state, (
+            "policy", "n_features", "group_names", "feature_mean", "feature_scale",
+            "training_summary",
+        ))
+        self._validate_params()
+        weights = {name: torch.from_numpy(np.array(w)) for name, w in state["policy"].items()}
+        n_features = int(state["n_features"])
+        group_names = tuple(str(g) for g in state["group_names"])
+        try:
+            policy = self._build_policy(n_features, len(group_names), weights)
+        except RuntimeError as exc:
+            raise InvalidInputError(
+                f"{self._state_owner()}: the saved policy does not fit this configuration "
+                f"(width, n_layers, n_heads must be those it was trained with): {exc}"
+            ) from None
+        self.policy_, self.training_log_ = policy, None
+        self._n_features, self._n_groups = n_features, len(group_names)
+        self._group_names = group_names
+        self._feature_mean = np.array(state["feature_mean"], dtype=np.float64)
+        self._feature_scale = np.array(state["feature_scale"], dtype=np.float64)
+        self.training_summary_ = dict(state["training_summary"])
+
+    def _build_policy(
+        self, n_features: int, n_groups: int, weights: Mapping[str, torch.Tensor]
+    ) -> PandaPolicy:
+        """A policy of this configuration holding ``weights``, on the device, in eval mode."""
+        cfg = self.config
+        with torch.random.fork_rng(devices=[]):  # initial weights are replaced: no RNG moves
+            policy = PandaPolicy(
+                policy_input_width(n_features, n_groups), n_features=n_features,
+                width=cfg.width, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
+                temperature=cfg.temperature,
+            )
+        policy.load_state_dict(dict(weights))
+        return policy.to(self._device).eval()
 
     def __repr__(self) -> str:
         defaults = {f.name: f.default for f in dataclasses.fields(PandaConfig)}
