@@ -19,13 +19,17 @@ from typing import TYPE_CHECKING, Any
 from fairpool.errors import FairpoolError
 
 __version__ = "0.1.0"
-__all__ = ["FairpoolError", "active", "bench", "causal", "datasets", "learners", "metrics",
-           "__version__"]
+__all__ = ["FairpoolError", "Session", "active", "bench", "causal", "datasets", "learners",
+           "metrics", "sessions", "__version__"]
 
-_SUBMODULES = {"active", "bench", "causal", "datasets", "learners", "metrics"}
+_SUBMODULES = {"active", "bench", "causal", "datasets", "learners", "metrics", "sessions"}
+
+#: Classes exported at the top level, loaded with their package on first use.
+_LAZY_NAMES = {"Session": "sessions"}
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fairpool import active, bench, causal, datasets, learners, metrics
+    from fairpool import active, bench, causal, datasets, learners, metrics, sessions
+    from fairpool.sessions import Session
 
 
 def __getattr__(name: str) -> Any:
@@ -33,4 +37,8 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(f"fairpool.{name}")
         globals()[name] = module
         return module
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f"fairpool.{_LAZY_NAMES[name]}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'fairpool' has no attribute {name!r}")

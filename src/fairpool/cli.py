@@ -226,6 +226,334 @@ def learners_command() -> None:
     _print_names([(n, _one_line(learner_factory(n))) for n in available_learners()])
 
 
+# -- fairpool session ... -------------------------------------------------------------
+session_app = typer.Typer(
+    name="session",
+    help="A labelling campaign on your own data, kept in a directory (docs/sessions.md).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 100},
+)
+app.add_typer(session_app, name="session")
+
+#: Exit status of `fairpool session teach` when some rows of the file were refused.
+TEACH_REFUSED_EXIT = 3
+
+
+def _options_from(pairs: list[str] | None, flag: str) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs as a dict; a value is read as JSON when it parses (numbers,
+    true/false, lists), otherwise kept as text."""
+    import json
+
+    from fairpool.errors import InvalidInputError
+
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(f"{flag} takes KEY=VALUE, got {pair!r}")
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options
+
+
+def _metrics_line(metrics: dict[str, float] | None, evaluation: str) -> str:
+    if not metrics:
+        return ""
+    shown = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if v == v)
+    return f"round metrics ({evaluation}): {shown}" if shown else ""
+
+
+@session_app.command("init")
+@fails_cleanly
+def session_init_command(
+    directory: Annotated[Path, typer.Argument(help="new or empty directory for the session")],
+    labelled: Annotated[
+        Path, typer.Option("--labelled", metavar="FILE", help="labelled rows (CSV or Parquet)")
+    ],
+    pool: Annotated[
+        Path, typer.Option("--pool", metavar="FILE", help="unlabelled rows (CSV or Parquet)")
+    ],
+    target: Annotated[str, typer.Option("--target", metavar="COL", help="the label column")],
+    sensitive: Annotated[
+        list[str], typer.Option("--sensitive", metavar="COL",
+                                help="sensitive column (repeat for intersections)")
+    ],
+    id: Annotated[  # noqa: A002 - the option's name
+        str | None, typer.Option("--id", metavar="COL",
+                                 help="column identifying each row (default: a hash of the row)")
+    ] = None,
+    validation: Annotated[
+        Path | None, typer.Option("--validation", metavar="FILE",
+                                  help="labelled rows the round metrics are measured on")
+    ] = None,
+    strategy: Annotated[
+        str, typer.Option("--strategy", metavar="NAME", help="query strategy (fairpool strategies)")
+    ] = "entropy",
+    learner: Annotated[
+        str, typer.Option("--learner", metavar="NAME", help="learner (fairpool learners)")
+    ] = "logreg",
+    budget: Annotated[
+        int | None, typer.Option("--budget", metavar="N",
+                                 help="labels to buy in all (default: the pool's size)")
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", metavar="N", help="rows per query")
+    ] = 50,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="random seed")] = 0,
+    positive: Annotated[
+        str | None, typer.Option("--positive", metavar="VALUE",
+                                 help="the positive target value (unless 0/1, true/false, yes/no)")
+    ] = None,
+    drop: Annotated[
+        list[str] | None, typer.Option("--drop", metavar="COL", help="column to leave out")
+    ] = None,
+    categorical: Annotated[
+        list[str] | None, typer.Option("--categorical", metavar="COL",
+                                       help="numeric column to one-hot encode")
+    ] = None,
+    strategy_option: Annotated[
+        list[str] | None, typer.Option("--strategy-option", metavar="KEY=VALUE",
+                                       help="option of the strategy (repeatable)")
+    ] = None,
+    learner_option: Annotated[
+        list[str] | None, typer.Option("--learner-option", metavar="KEY=VALUE",
+                                       help="option of the learner (repeatable)")
+    ] = None,
+) -> None:
+    """Start a session from a labelled table and an unlabelled pool."""
+    from fairpool.sessions import Session
+
+    session = Session.create(
+        directory, labelled=labelled, pool=pool, target=target, sensitive=sensitive, id=id,
+        validation=validation, strategy=strategy, learner=learner, budget=budget,
+        batch_size=batch_size, seed=seed, positive=positive,
+        strategy_options=_options_from(strategy_option, "--strategy-option"),
+        learner_options=_options_from(learner_option, "--learner-option"),
+        drop=drop, categorical=categorical,
+    )
+    config = session.config
+    typer.echo(
+        f"session {directory}: {config['n_labelled']} labelled rows, {config['n_pool']} pool "
+        f"rows, {len(config['feature_names'])} features, groups {config['group_names']}, "
+        f"classes {config['classes']}; strategy {strategy}, learner {learner}, budget "
+        f"{config['budget'] or config['n_pool']}"
+    )
+    typer.echo(f"next: fairpool session query {directory} --out batch.csv")
+
+
+@session_app.command("query")
+@fails_cleanly
+def session_query_command(
+    directory: Annotated[Path, typer.Argument(help="the session directory")],
+    n: Annotated[
+        int | None, typer.Option("--n", metavar="N", help="rows to pick (default: batch size)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="write the batch here "
+                                  "(default: CSV on standard output)")
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", metavar="csv|parquet|labelstudio",
+                                 help="file format (default: from the --out name, else csv)")
+    ] = None,
+    release: Annotated[
+        bool, typer.Option("--release", help="first free the unlabelled rows of open batches")
+    ] = False,
+) -> None:
+    """Pick the next batch of pool rows to label (reserved until taught or released)."""
+    import json
+
+    from fairpool.errors import InvalidInputError
+    from fairpool.sessions import Session
+
+    fmt = (format or ("parquet" if out is not None and out.suffix.lower() in (".parquet", ".pq")
+                      else "labelstudio" if out is not None and out.suffix.lower() == ".json"
+                      else "csv")).lower()
+    if fmt not in ("csv", "parquet", "labelstudio"):
+        raise InvalidInputError(f"--format must be csv, parquet or labelstudio, got {format!r}")
+    if fmt == "parquet" and out is None:
+        raise InvalidInputError("--format parquet needs --out FILE")
+    with Session.open(directory) as session:
+        batch = session.query(n, release=release)
+        batch_id = int(batch["batch"].iloc[0])
+        if fmt == "labelstudio":
+            text = json.dumps(session.label_studio_tasks(batch), indent=1, ensure_ascii=False)
+            if out is None:
+                typer.echo(text)
+            else:
+                out.write_text(text + "\n", encoding="utf-8")
+                config = out.with_suffix(".labelconfig.xml")
+                config.write_text(session.label_studio_config(), encoding="utf-8")
+        elif fmt == "parquet":
+            batch.to_parquet(out, index=False)
+        elif out is None:
+            typer.echo(batch.to_csv(index=False), nl=False)
+        else:
+            batch.to_csv(out, index=False)
+    if out is not None:
+        extra = f" (Label Studio labeling config: {config})" if fmt == "labelstudio" else ""
+        typer.echo(f"batch {batch_id}: {len(batch)} row(s) written to {out}{extra}")
+    else:
+        typer.echo(f"batch {batch_id}: {len(batch)} row(s)", err=True)
+
+
+@session_app.command("teach")
+@fails_cleanly
+def session_teach_command(
+    directory: Annotated[Path, typer.Argument(help="the session directory")],
+    file: Annotated[Path, typer.Argument(help="labels: CSV/Parquet (id and label columns) "
+                                              "or a Label Studio JSON export")],
+    annotator: Annotated[
+        str | None, typer.Option("--annotator", metavar="NAME", help="recorded with the labels")
+    ] = None,
+    id_column: Annotated[
+        str | None, typer.Option("--id-column", metavar="COL",
+                                 help="id column (default: the session's id column or id)")
+    ] = None,
+    label_column: Annotated[
+        str | None, typer.Option("--label-column", metavar="COL",
+                                 help="label column (default: the target column or label)")
+    ] = None,
+) -> None:
+    """Store the labels of a file, then refit. Exit 3 when some rows were refused."""
+    from fairpool.sessions import Session
+
+    with Session.open(directory) as session:
+        report = session.teach(file, annotator=annotator, id_column=id_column,
+                               label_column=label_column, refit=False)
+        # Printed after the labels' transaction committed: an acknowledged label is stored.
+        typer.echo(report.summary())
+        for problem in report.refused:
+            typer.echo(f"  refused {problem}")
+        if report.teach_id is not None:
+            session.catch_up()
+            recorded = session.round_metrics(report.teach_id)
+            if recorded is not None:
+                line = _metrics_line(*recorded)
+                if line:
+                    typer.echo(line)
+    if report.refused and not report.noop:
+        raise typer.Exit(code=TEACH_REFUSED_EXIT)
+
+
+@session_app.command("status")
+@fails_cleanly
+def session_status_command(
+    directory: Annotated[Path, typer.Argument(help="the session directory")],
+    format: Annotated[
+        str, typer.Option("--format", metavar="table|json", help="output format")
+    ] = "table",
+) -> None:
+    """Budget, open batches, per-round metrics with their trend, and the groups' label shares."""
+    import json
+
+    from fairpool.errors import InvalidInputError
+    from fairpool.sessions import Session, print_status
+
+    if format not in ("table", "json"):
+        raise InvalidInputError(f"--format must be table or json, got {format!r}")
+    with Session.open(directory) as session:
+        status = session.status()
+    if format == "json":
+        typer.echo(json.dumps(status.to_dict(), indent=1))
+    else:
+        print_status(status)
+
+
+@session_app.command("export")
+@fails_cleanly
+def session_export_command(
+    directory: Annotated[Path, typer.Argument(help="the session directory")],
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE",
+                                  help="CSV or .parquet file (default: CSV on standard output)")
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", metavar="csv|parquet", help="overrides the name")
+    ] = None,
+) -> None:
+    """Every label (initial and taught) with its batch, round, source and annotator."""
+    from fairpool.sessions import Session
+
+    with Session.open(directory) as session:
+        frame = session.export(out, format=format)
+    if out is None:
+        typer.echo(frame.to_csv(index=False), nl=False)
+    else:
+        typer.echo(f"{len(frame)} label(s) written to {out}")
+
+
+@session_app.command("undo")
+@fails_cleanly
+def session_undo_command(
+    directory: Annotated[Path, typer.Argument(help="the session directory")],
+) -> None:
+    """Undo the last teach (its labels stop counting; nothing is deleted)."""
+    from fairpool.sessions import Session
+
+    with Session.open(directory) as session:
+        typer.echo(session.undo())
+
+
+@session_app.command("release")
+@fails_cleanly
+def session_release_command(
+    directory: Annotated[Path, typer.Argument(help="the session directory")],
+    batch: Annotated[
+        int | None, typer.Option("--batch", metavar="N", help="only this batch (default: all)")
+    ] = None,
+) -> None:
+    """Free the unlabelled rows of open batches so a query may offer them again."""
+    from fairpool.sessions import Session
+
+    with Session.open(directory) as session:
+        n = session.release(batch)
+    where = f"batch {batch}" if batch is not None else "the open batches"
+    typer.echo(f"released {n} row(s) of {where}")
+
+
+@session_app.command("strategy")
+@fails_cleanly
+def session_strategy_command(
+    directory: Annotated[Path, typer.Argument(help="the session directory")],
+    name: Annotated[str, typer.Argument(help="strategy for the next queries")],
+    option: Annotated[
+        list[str] | None, typer.Option("--option", metavar="KEY=VALUE",
+                                       help="option of the strategy (repeatable)")
+    ] = None,
+) -> None:
+    """Change the strategy from the next query on (recorded)."""
+    from fairpool.sessions import Session
+
+    options = _options_from(option, "--option")
+    with Session.open(directory) as session:
+        session.set_strategy(name, **options)
+    typer.echo(f"strategy {name} from the next query on")
+
+
+@session_app.command("sync")
+@fails_cleanly
+def session_sync_command(
+    directory: Annotated[Path, typer.Argument(help="the session directory")],
+    label_studio: Annotated[
+        str, typer.Option("--label-studio", metavar="URL", help="the Label Studio server")
+    ],
+    api_key: Annotated[str, typer.Option("--api-key", metavar="KEY", help="access token")],
+    project: Annotated[int, typer.Option("--project", metavar="ID", help="project id")],
+) -> None:
+    """Push open batches to a Label Studio project and teach its finished annotations."""
+    from fairpool.sessions import Session
+
+    with Session.open(directory) as session:
+        report = session.sync(label_studio, api_key, project)
+    typer.echo(str(report))
+    if report.teach is not None and report.teach.refused:
+        raise typer.Exit(code=TEACH_REFUSED_EXIT)
+
+
 def _version(value: bool) -> None:
     if value:
         from fairpool import __version__

@@ -23,6 +23,12 @@ __all__ = [
     "DataIntegrityError",
     "RegistrationError",
     "StrategyCheckError",
+    "SessionError",
+    "SessionNotFoundError",
+    "SessionExistsError",
+    "SessionSchemaError",
+    "SessionBusyError",
+    "LabelFileError",
 ]
 
 
@@ -97,3 +103,32 @@ class StrategyCheckError(FairpoolError, AssertionError):
         super().__init__(message)
         self.check = check
         self.strategy = strategy
+
+
+class SessionError(FairpoolError):
+    """A labelling session's directory or state does not allow the command
+    (:mod:`fairpool.sessions`)."""
+
+
+class SessionNotFoundError(SessionError, FileNotFoundError):
+    """The directory holds no labelling session (or one whose ``init`` never finished)."""
+
+
+class SessionExistsError(SessionError, FileExistsError):
+    """``init`` into a directory that already holds a session or other files."""
+
+
+class SessionSchemaError(SessionError):
+    """The session store was written by a newer or unknown fairpool store schema."""
+
+
+class SessionBusyError(SessionError):
+    """Another process kept the session's store locked past the wait (busy timeout)."""
+
+
+class LabelFileError(InvalidInputError):
+    """A label file cannot be used at all (unreadable, no id or label column).
+
+    Problems of single rows (an unknown id, a label outside the classes, ...) are not
+    raised: they are reported row by row with their line numbers and the good rows kept.
+    """
