@@ -24,7 +24,7 @@ from fairpool.active import (
     strategy_class,
     unpack_state,
 )
-from fairpool.active._checkpoint import _same_state
+from fairpool.active._checkpoint import same_state
 from fairpool.errors import InvalidInputError
 
 ROUNDS, BATCH, SEED = 4, 8, 1
@@ -69,7 +69,7 @@ def run_picks(ds, parts, name, options, *, seed=SEED):
     return [list(p) for p in history.frame["picked"].iloc[1:]]
 
 
-def session_picks(ds, parts, name, options, *, save_after="query", seed=SEED):
+def session_picks(ds, parts, name, options, *, save_after="query", seed=SEED, saves=None):
     """One process per round: a new learner, fitted on the labelled rows in the order they
     were taught, the last state loaded from bytes, a fresh pool of the rows still available."""
     d0 = parts["initial"]
@@ -94,6 +94,8 @@ def session_picks(ds, parts, name, options, *, save_after="query", seed=SEED):
         if save_after == "teach":  # the oracle answers at once; the state follows the refit
             al.teach(positions_in(available, chosen), ds.y[chosen])
         saved = pack_state(al.state_dict())
+        if saves is not None:
+            saves.append(saved)
         labelled.extend(chosen.tolist())
         rounds.append(chosen.tolist())
     return rounds
@@ -134,8 +136,8 @@ def nested_state():
 def test_pack_unpack_round_trip_is_exact():
     state = nested_state()
     back = unpack_state(pack_state(state))
-    assert _same_state(back, state)
-    # _same_state is strict: it tells tuples from lists, dtypes and NaN positions apart
+    assert same_state(back, state)
+    # same_state is strict: it tells tuples from lists, dtypes and NaN positions apart
     assert isinstance(back["pair"], tuple) and isinstance(back["pair"][1][1], list)
     assert back["ints"][2] == 2**64 + 5 and back["ints"][3] == -(2**127)
     assert math.copysign(1.0, back["floats"][1]) == -1.0
@@ -143,16 +145,16 @@ def test_pack_unpack_round_trip_is_exact():
     f32 = back["arrays"]["f32"]
     assert f32.dtype == np.float32 and f32.shape == (2, 3) and f32.flags.writeable
     f32[0, 0] = 9  # strategies update restored arrays in place
-    assert not _same_state(back["arrays"]["f32"], state["arrays"]["f32"])
+    assert not same_state(back["arrays"]["f32"], state["arrays"]["f32"])
     assert back["arrays"]["scalar"].shape == ()
 
 
 def test_the_comparison_used_here_is_strict():
-    assert not _same_state({"a": (1,)}, {"a": [1]})
-    assert not _same_state(np.zeros(2, np.float32), np.zeros(2, np.float64))
-    assert not _same_state(np.zeros(2), np.zeros((1, 2)))
-    assert not _same_state({"a": 1, "b": 2}, {"b": 2, "a": 1})
-    assert not _same_state(1, 1.0) and not _same_state(True, 1)
+    assert not same_state({"a": (1,)}, {"a": [1]})
+    assert not same_state(np.zeros(2, np.float32), np.zeros(2, np.float64))
+    assert not same_state(np.zeros(2), np.zeros((1, 2)))
+    assert not same_state({"a": 1, "b": 2}, {"b": 2, "a": 1})
+    assert not same_state(1, 1.0) and not same_state(True, 1)
 
 
 def test_pcg64_states_with_128_bit_integers_survive_and_continue_the_stream():
@@ -242,13 +244,13 @@ def test_learner_state_holds_the_generators_round_and_strategy_state(german, par
     assert state["strategy"]["name"] == "falcon"
     assert state["select_rng"] == al._select_rng.bit_generator.state
     assert state["strategy_trained"] is True and state["last_info"] == al.last_info_
-    assert _same_state(state["strategy_state"], al.strategy_.state_dict())
+    assert same_state(state["strategy_state"], al.strategy_.state_dict())
     back = unpack_state(pack_state(state))
-    assert _same_state(back, unpack_state(pack_state(back)))  # a fixed point
+    assert same_state(back, unpack_state(pack_state(back)))  # a fixed point
     # the state is a copy: later rounds do not change it
     al.teach(picks, german.y[pool[picks]])
     al.query(german.X[pool], german.groups[pool], BATCH)
-    assert state["n_queries"] == 1 and _same_state(state, back)
+    assert state["n_queries"] == 1 and same_state(state, back)
 
 
 def test_a_fresh_pool_of_the_available_rows_picks_what_the_remembered_pool_picks(german, parts):
@@ -271,7 +273,7 @@ def test_a_fresh_pool_of_the_available_rows_picks_what_the_remembered_pool_picks
             remembered.teach(picks, german.y[pool[picks]])
             fresh.teach(positions_in(available, picks), german.y[pool[picks]])
             taught[picks] = True
-        assert _same_state(remembered.state_dict(), fresh.state_dict())
+        assert same_state(remembered.state_dict(), fresh.state_dict())
 
 
 def test_load_state_dict_refuses_another_loop(german, parts):
@@ -331,20 +333,16 @@ def test_saving_after_teach_resumes_the_same_loop_too(german, parts, name, optio
 
 def test_ppo_tuned_facagen_resumes_with_its_trained_policy(german, parts):
     reference = run_picks(german, parts, "facagen", PPO_OPTIONS)
-    assert session_picks(german, parts, "facagen", PPO_OPTIONS) == reference
-    # the policy is trained once, in the first process, and travels in the state
-    al = learner(german, parts, "facagen", strategy_options=PPO_OPTIONS)
-    d0 = parts["initial"]
-    pool = np.setdiff1d(parts["pool"], d0)
-    al.fit(german.X[d0], german.y[d0], german.groups[d0])
-    al.query(german.X[pool], german.groups[pool], BATCH)
-    tuner = unpack_state(pack_state(al.state_dict()))["strategy_state"]["tuner"]
-    assert tuner["class"] == "PPOTuner"
-    weights = tuner["state"]["policy"]["weights"]
-    trained = al.strategy_.tuner_.policy.policy.state_dict()
-    assert sorted(weights) == sorted(trained)
-    for key, tensor in trained.items():
-        np.testing.assert_array_equal(weights[key], tensor.numpy())
+    saves: list[bytes] = []
+    assert session_picks(german, parts, "facagen", PPO_OPTIONS, saves=saves) == reference
+    # the policy is trained once, in the first process, and travels unchanged in the state
+    tuners = [unpack_state(blob)["strategy_state"]["tuner"] for blob in saves]
+    assert {t["class"] for t in tuners} == {"PPOTuner"}
+    first = tuners[0]["state"]["policy"]
+    assert first["config"]["net_arch"] == [8] and "action_net.weight" in first["weights"]
+    for tuner in tuners[1:]:
+        assert same_state(tuner["state"]["policy"], first)
+    assert [t["state"]["weights"] for t in tuners] != [tuners[0]["state"]["weights"]] * ROUNDS
 
 
 def test_falcons_state_is_exercised_by_these_campaigns(german, parts):
@@ -425,7 +423,7 @@ def test_loading_another_strategys_state_is_an_error_naming_the_loader(states, l
     if loader == saver:
         target = make_strategy(loader, **options_of(loader))
         target.load_state_dict(unpack_state(pack_state(states[saver])))
-        assert _same_state(unpack_state(pack_state(target.state_dict())),
+        assert same_state(unpack_state(pack_state(target.state_dict())),
                            unpack_state(pack_state(states[saver])))
         return
     with pytest.raises(InvalidInputError, match=f"strategy '{loader}'"):

@@ -94,6 +94,44 @@ class DeclaresButSelects(_EntropyTop):
     needs_binary_labels = True
 
 
+class ForgetsItsRounds(_EntropyTop):
+    """Explores (least certain rows) for two selections, then exploits, counting its calls
+    without saving the count: resumed in a new process it explores again."""
+
+    def select(self, state, k, rng):
+        self._calls = vars(self).get("_calls", 0) + 1
+        k = check_query_size(k, len(state.pool))
+        scores = np.abs(state.pool_proba[:, 1] - 0.5)
+        return top_k(-scores if self._calls <= 2 else scores, k, rng)
+
+
+class RemembersItsRounds(ForgetsItsRounds):
+    """The same strategy with its count in the state: it resumes."""
+
+    def state_dict(self):
+        return {"calls": vars(self).get("_calls", 0)}
+
+    def load_state_dict(self, state):
+        self._calls = self._check_state_keys(state, ("calls",))["calls"]
+
+
+class UnpackableState(RemembersItsRounds):
+    def state_dict(self):
+        return {"calls": vars(self).get("_calls", 0), "scores": object()}
+
+
+class LoadsPartOfItsState(RemembersItsRounds):
+    def select(self, state, k, rng):
+        self._seen = [*vars(self).get("_seen", []), len(state.pool)]
+        return super().select(state, k, rng)
+
+    def state_dict(self):
+        return {"calls": vars(self).get("_calls", 0), "seen": list(vars(self).get("_seen", []))}
+
+    def load_state_dict(self, state):
+        self._calls = state["calls"]  # and forgets "seen"
+
+
 @pytest.mark.parametrize(
     ("broken", "failed"),
     [
@@ -105,6 +143,9 @@ class DeclaresButSelects(_EntropyTop):
         (SelectsWithoutFit, "check_fit"),
         (BadWrap, "check_wrap_learner"),
         (BinaryOnlyUnchecked, "check_labels_beyond_binary"),
+        (ForgetsItsRounds, "check_resumable"),
+        (UnpackableState, "check_resumable"),
+        (LoadsPartOfItsState, "check_resumable"),
     ],
 )
 def test_the_checker_names_the_broken_rule(broken, failed):
@@ -117,7 +158,8 @@ def test_the_checker_names_the_broken_rule(broken, failed):
 
 def test_the_checker_runs_single_checks_and_lists_them():
     names = list(all_checks())
-    assert names[0] == "check_init_stores_params" and len(names) == len(set(names)) == 10
+    assert names[0] == "check_init_stores_params" and len(names) == len(set(names)) == 11
+    assert names[-1] == "check_resumable"
     assert check_strategy("random", checks=["check_select_picks"]) == ["check_select_picks"]
     with pytest.raises(StrategyCheckError, match="check_select_picks"):
         all_checks()["check_select_picks"](DuplicatePicks())
@@ -140,6 +182,31 @@ def test_the_checker_builds_small_deterministic_data_or_splits_yours():
 @parametrize_with_checks([MinorityEntropySampling])
 def test_parametrize_with_checks_makes_one_case_per_pair(strategy, check):
     check(strategy)
+
+
+def test_a_strategy_that_saves_its_state_resumes_and_the_checker_says_why_one_fails():
+    assert check_strategy(RemembersItsRounds(), checks=["check_resumable"])
+    with pytest.raises(StrategyCheckError, match="must return that state from state_dict"):
+        check_strategy(ForgetsItsRounds(), checks=["check_resumable"])
+    with pytest.raises(StrategyCheckError, match="pack_state cannot store.*object"):
+        check_strategy(UnpackableState(), checks=["check_resumable"])
+    with pytest.raises(StrategyCheckError, match="load_state_dict must restore everything"):
+        check_strategy(LoadsPartOfItsState(), checks=["check_resumable"])
+
+
+@pytest.mark.parametrize("name", ["falcon", "facagen", "panda"])
+def test_the_resumable_check_catches_a_builtin_whose_state_hooks_are_removed(name):
+    """The check has power on its small data: Falcon, FACA-GEN and PANDA without their
+    state fail it (so their passing in test_contract.py means their hooks work)."""
+    base = fp.active.strategy_class(name)
+    forgetful = type(f"Forgetful{base.__name__}", (base,), {
+        "state_dict": lambda self: {},
+        "load_state_dict": lambda self, state: None,
+    })
+    with pytest.raises(StrategyCheckError) as caught:
+        check_strategy(forgetful(**dict(base.contract_test_options)),
+                       checks=["check_resumable"])
+    assert caught.value.check == "check_resumable"
 
 
 # --- a strategy and a learner written outside fairpool (docs/contributing.md) -------------

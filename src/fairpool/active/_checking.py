@@ -35,6 +35,7 @@ __all__ = [
     "model_snapshot",
     "params_differ",
     "query",
+    "resume",
     "same",
     "state_snapshot",
 ]
@@ -270,6 +271,26 @@ def campaign(strategy: Strategy, data: CheckData, labels: np.ndarray, *, seed: i
         if r < _ROUNDS - 1:
             al.teach(picks, labels[pool[picks]])
     return rounds
+
+
+def resume(strategy: Strategy, data: CheckData, original: ActiveLearner, saved: Any,
+           *, seed: int) -> ActiveLearner:
+    """A new loop around ``strategy`` (a fresh, untrained copy), fitted on ``original``'s
+    labelled rows in their order, with the state ``saved`` loaded: a new process resuming.
+    """
+    ds = data.dataset
+    al = ActiveLearner(
+        strategy,
+        _LEARNER,
+        seed=seed,
+        validation=ds.subset(data.validation),
+        group_names=ds.group_names,
+        feature_names=ds.feature_names,
+        info=ds.info,
+    )
+    labelled = original.labelled_
+    al.fit(labelled.X, labelled.y, labelled.groups)
+    return al.load_state_dict(saved)
 
 
 def check_picks(picks: Any, k: int, n_pool: int) -> None:

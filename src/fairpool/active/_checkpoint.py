@@ -43,6 +43,7 @@ __all__ = [
     "check_learner_state",
     "copy_tree",
     "pack_state",
+    "same_state",
     "unpack_state",
 ]
 
@@ -317,7 +318,7 @@ def check_learner_state(
         )
 
 
-def _same_state(a: Any, b: Any) -> bool:
+def same_state(a: Any, b: Any) -> bool:
     """Exact equality of two states: types, nesting, arrays' dtype, shape and values
     (NaN equal to NaN). Used by the checker and the tests."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
@@ -331,9 +332,9 @@ def _same_state(a: Any, b: Any) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
-        return list(a) == list(b) and all(_same_state(a[k], b[k]) for k in a)
+        return list(a) == list(b) and all(same_state(a[k], b[k]) for k in a)
     if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(_same_state(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same_state(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and math.isnan(a):
         return math.isnan(b)
     return bool(a == b)

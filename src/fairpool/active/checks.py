@@ -44,6 +44,17 @@ The checks
 ``check_last_info``
     ``last_info`` is declared (readable before any selection) and, after a
     selection, a dict with string keys that :func:`json.dumps` accepts.
+``check_labels_beyond_binary``
+    On 3-class labels the strategy picks validly or raises ``NonBinaryLabelError``;
+    one that declares ``needs_binary_labels`` must raise it.
+``check_resumable``
+    A loop saved after three rounds (``ActiveLearner.state_dict``, through
+    :func:`~fairpool.active.pack_state` bytes) and resumed in a new loop around a fresh
+    copy, fitted on the same labelled rows, picks what the original picks in the next
+    three rounds; the fresh copy's ``state_dict`` after loading equals the saved one.
+    A strategy whose ``select`` depends on earlier rounds must return that state from
+    :meth:`~fairpool.active.Strategy.state_dict` (labelling sessions resume one round
+    per process).
 
 Every check works on fresh copies (:func:`sklearn.base.clone`) of the strategy, so
 the strategy passed in is never changed. A strategy that must be trained
@@ -76,9 +87,11 @@ from fairpool.active._checking import (
     model_snapshot,
     params_differ,
     query,
+    resume,
     same,
     state_snapshot,
 )
+from fairpool.active._checkpoint import pack_state, same_state, unpack_state
 from fairpool.active._state import LabelledSet, Pool, QueryState
 from fairpool.active._strategy import Strategy
 from fairpool.datasets import Dataset
@@ -100,6 +113,7 @@ __all__ = [
     "check_init_stores_params",
     "check_labels_beyond_binary",
     "check_last_info",
+    "check_resumable",
     "check_select_leaves_model_and_state",
     "check_select_picks",
     "check_strategy",
@@ -413,6 +427,55 @@ def check_labels_beyond_binary(strategy: Strategy, data: CheckData) -> None:
     check_picks(seen.picks, 3, len(data.pool))
 
 
+@_check
+def check_resumable(strategy: Strategy, data: CheckData) -> None:
+    """A loop saved after three rounds and resumed from bytes in a new loop picks what the
+    original picks next (the strategy's ``state_dict`` holds what ``select`` carries).
+    """
+    ds, pool = data.dataset, data.pool
+    seed = 0
+    original = loop(fresh(strategy), data, seed=seed)
+    X_pool, g_pool = ds.X[pool], ds.groups[pool]
+    taught = np.zeros(pool.shape[0], dtype=bool)
+    for _ in range(_RESUME_ROUNDS):
+        picks = original.query(X_pool, g_pool, _RESUME_BATCH)
+        original.teach(picks, ds.y[pool[picks]])
+        taught[picks] = True
+    state = original.state_dict()
+    try:
+        saved = pack_state(state)
+    except InvalidInputError as exc:
+        raise AssertionError(
+            f"state_dict() returned a state pack_state cannot store without pickle: {exc}"
+        ) from exc
+    resumed = resume(fresh(strategy), data, original, unpack_state(saved), seed=seed)
+    reloaded = unpack_state(pack_state(resumed.strategy_.state_dict()))
+    if not same_state(reloaded, unpack_state(saved)["strategy_state"]):
+        raise AssertionError(
+            "load_state_dict(state) followed by state_dict() gave another state: "
+            "load_state_dict must restore everything state_dict returns"
+        )
+    for round_ in range(_RESUME_ROUNDS):
+        expected = original.query(X_pool, g_pool, _RESUME_BATCH)
+        available = np.flatnonzero(~taught)  # a new process passes only these rows
+        got = available[resumed.query(X_pool[available], g_pool[available], _RESUME_BATCH)]
+        if got.tolist() != expected.tolist():
+            raise AssertionError(
+                f"resumed from state_dict() in a fresh copy, round {round_ + 1} after the save "
+                f"picked pool rows {got.tolist()}, the original {expected.tolist()}: a strategy "
+                "whose select depends on earlier rounds (bandit weights, counters, a trained "
+                "policy) must return that state from state_dict() and restore it in "
+                "load_state_dict()"
+            )
+        labels = ds.y[pool[expected]]
+        original.teach(expected, labels)
+        resumed.teach(np.searchsorted(available, expected), labels)
+        taught[expected] = True
+
+
+#: Rounds before the save and after it, and their batch size, in ``check_resumable``.
+_RESUME_ROUNDS, _RESUME_BATCH = 3, 4
+
 _CHECKS: tuple[Callable[..., None], ...] = (
     check_init_stores_params,
     check_get_set_params_and_clone,
@@ -424,6 +487,7 @@ _CHECKS: tuple[Callable[..., None], ...] = (
     check_select_leaves_model_and_state,
     check_last_info,
     check_labels_beyond_binary,
+    check_resumable,
 )
 
 
@@ -497,7 +561,7 @@ def check_strategy(
     --------
     >>> from fairpool.active.checks import check_strategy
     >>> check_strategy("entropy")[-1]
-    'check_last_info'
+    'check_resumable'
     """
     selected = _selected(checks)
     as_strategy(strategy)  # fail early on something that is not a strategy
