@@ -88,29 +88,28 @@ def build_learner(
 
 # -- learner state after a query -------------------------------------------------------
 def capture_state(al: ActiveLearner) -> tuple[bytes, str]:
-    """The learner's resumable state as bytes and the name of their format."""
+    """The learner's resumable state (``state_dict``) as ``pack_state`` bytes (no pickle)
+    and the name of their format."""
     from fairpool import active
 
-    state_dict = getattr(al, "state_dict", None)
-    pack = getattr(active, "pack_state", None)
-    if callable(state_dict) and callable(pack):
-        return pack(state_dict()), "pack_state"
-    # Until ActiveLearner.state_dict lands: the round count and the strategy's generator,
-    # which is all the built-in stateless strategies carry between rounds.
-    rng = al._select_rng.bit_generator.state
-    return json.dumps({"n_queries": al.n_queries_, "select_rng": rng}).encode(), "interim-json"
+    return active.pack_state(al.state_dict()), "pack_state"
 
 
 def restore_state(al: ActiveLearner, blob: bytes, fmt: str) -> None:
-    """Load a state written by :func:`capture_state` into a learner fitted on the same rows."""
-    if fmt == "pack_state":
-        from fairpool import active
+    """Load a state written by :func:`capture_state` into a learner built with the same
+    arguments and fitted on the same labelled rows in the same order.
 
-        al.load_state_dict(active.unpack_state(bytes(blob)))
-        return
-    state = json.loads(bytes(blob).decode())
-    al.n_queries_ = int(state["n_queries"])
-    al._select_rng.bit_generator.state = state["select_rng"]
+    Raises
+    ------
+    FairpoolError
+        The state's format is unknown, or the learner refuses it (another seed,
+        strategy, groups or number of features).
+    """
+    from fairpool import active
+
+    if fmt != "pack_state":
+        raise FairpoolError(f"unknown learner state format {fmt!r} in the session store")
+    al.load_state_dict(active.unpack_state(bytes(blob)))
 
 
 # -- the model per round ---------------------------------------------------------------

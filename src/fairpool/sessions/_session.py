@@ -244,10 +244,8 @@ class Session:
         budget = _positive_int(budget, "budget", allow_none=True)
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise InvalidInputError(f"seed must be an int, got {seed!r}")
-        from fairpool import active
-
-        active.make_strategy(strategy, **dict(strategy_options or {}))  # unknown name: now
-        active.make_learner(learner, **dict(learner_options or {}))
+        _check_strategy(strategy, strategy_options)  # an unknown name now, not at query
+        _check_learner(learner, learner_options)
 
         tables: dict[str, pd.DataFrame] = {}
         sources: dict[str, tuple[str, str | None]] = {}
@@ -636,11 +634,12 @@ class Session:
         pool = self._rows("pool")
         al = build_learner(spec, self._validation())
         al.fit(*self._labelled_arrays(labels))
-        if getattr(al.strategy_, "requires_fit", False):
-            al.fit_strategy(self._strategy_training_set())
         if last and last[0][1] == strategy_id:
+            # The state carries the strategy's own state, a trained policy included.
             restore_state(al, last[0][2], last[0][3])
         else:  # first query, or a new strategy: it starts fresh at this round
+            if getattr(al.strategy_, "requires_fit", False):
+                al.fit_strategy(self._strategy_training_set())
             al.n_queries_ = int(n_batches)
         X_available = np.asarray(pool.X[available])  # a fresh array, in pool order
         picks = al.query(X_available, pool.groups[available], n)
@@ -977,9 +976,7 @@ class Session:
         InvalidInputError
             Options the strategy does not take.
         """
-        from fairpool import active
-
-        active.make_strategy(name, **options)
+        _check_strategy(name, options)
         text = json.dumps(options, default=_json_default)
         with self._store.write() as con:
             con.execute("INSERT INTO strategies (name, options, created) VALUES (?, ?, ?)",
@@ -1208,6 +1205,28 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
+
+
+def _check_strategy(name: str, options: Mapping[str, Any] | None) -> None:
+    """Build the strategy once, so an unknown name or option fails now (not at the query)."""
+    from fairpool import active
+
+    try:
+        active.make_strategy(name, **dict(options or {}))
+    except TypeError as exc:
+        raise InvalidInputError(f"strategy {name!r} does not take the options "
+                                f"{dict(options or {})}: {exc}") from None
+
+
+def _check_learner(name: str, options: Mapping[str, Any] | None) -> None:
+    """Build the learner once (an unknown name or option fails now)."""
+    from fairpool import active
+
+    try:
+        active.make_learner(name, **dict(options or {}))
+    except TypeError as exc:
+        raise InvalidInputError(f"learner {name!r} does not take the options "
+                                f"{dict(options or {})}: {exc}") from None
 
 
 def _fairpool_version() -> str:
