@@ -62,6 +62,11 @@ the strategy passed in is never changed. A strategy that must be trained
 :meth:`ActiveLearner.fit_strategy <fairpool.active.ActiveLearner.fit_strategy>`
 on the initial and validation rows. The data is small, deterministic, with two
 groups and binary labels (:func:`check_data`), unless ``data`` is given.
+
+Why one module over 600 lines: it is the public checker, eleven short checks and the
+three functions that run them, and ``all_checks`` is their one ordered list; most of the
+length is their documentation. The machinery they share (the data, driving the loop,
+comparing snapshots) is already in :mod:`fairpool.active._checking`.
 """
 
 from __future__ import annotations
