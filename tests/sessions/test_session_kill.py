@@ -70,12 +70,14 @@ def server():
 
 
 def _campaign(directory: Path, n_batches: int = 1) -> tuple[Path, list[Path]]:
-    """A small session with open batches and the answer file of each."""
-    tables = write_tables(directory / "data", n=300, n_labelled=40, n_validation=0)
+    """A small session with open batches and the answer file of each (a validation table
+    keeps the refit cheap: one fit, no cross-validation)."""
+    tables = write_tables(directory / "data", n=300, n_labelled=40, n_validation=30)
     session = directory / "s"
     files = []
     with Session.create(session, labelled=tables.labelled, pool=tables.pool, target="y",
-                        sensitive="sex", id="uid", batch_size=20) as s:
+                        sensitive="sex", id="uid", batch_size=20,
+                        validation=tables.validation) as s:
         for k in range(n_batches):
             path = directory / f"answers{k}.csv"
             answers(s.query(), tables.truth).to_csv(path, index=False)
@@ -134,7 +136,7 @@ def _complete(session: Path) -> None:
 def _kill_and_rerun(server, session, label_file, out, n_kills, rng):
     args = ["session", "teach", session, label_file]
     durations = []
-    for _ in range(4):  # the command's duration, warm (the first run fills the caches)
+    for _ in range(3):  # the command's duration, warm (the first run fills the caches)
         started = time.perf_counter()
         status, text = server.run(args, out)
         durations.append(time.perf_counter() - started)

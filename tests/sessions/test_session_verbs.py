@@ -555,3 +555,31 @@ def test_sync_pushes_open_rows_once_and_teaches_finished_annotations(session, ta
     third = session.sync("http://ls:8080", "key", 3, connection=ls)
     assert third.pushed == 2 and third.already == 4 and third.teach is None
     assert session.status().used == 4
+
+
+def test_a_query_recomputes_when_another_process_changed_the_session_meanwhile(
+        session, tables, monkeypatch, tmp_path):
+    import shutil
+
+    import fairpool.sessions._session as verbs
+
+    first = session.query(5)
+    real = verbs.capture_state
+    calls = []
+
+    def teach_meanwhile(al):
+        calls.append(1)
+        if len(calls) == 1:  # another process teaches while this query computes
+            with Session.open(session.directory) as other:
+                other.teach(answers(first, tables.truth))
+            shutil.copytree(session.directory, tmp_path / "copy")
+        return real(al)
+
+    monkeypatch.setattr(verbs, "capture_state", teach_meanwhile)
+    batch = session.query(5)
+    assert len(calls) == 2  # computed again on the changed session
+    assert batch["batch"].eq(2).all() and session.status().used == 5
+    monkeypatch.setattr(verbs, "capture_state", real)
+    # The batch is what a query on the session as changed picks.
+    with Session.open(tmp_path / "copy") as copy:
+        assert copy.query(5).uid.tolist() == batch.uid.tolist()

@@ -16,8 +16,10 @@ One private module per idea: :mod:`~fairpool.sessions._store` (the SQLite store)
 :mod:`~fairpool.sessions._session` (the verbs), :mod:`~fairpool.sessions._labels`
 (label files), :mod:`~fairpool.sessions._status` (status and its tables),
 :mod:`~fairpool.sessions._model` (the learner rebuilt, its state and models saved
-without pickle), :mod:`~fairpool.sessions._encoding` (class values and row ids on top of
-the table encoder), :mod:`~fairpool.sessions._tables` (input tables).
+without pickle), :mod:`~fairpool.sessions._encoding` (the table encoder fitted and
+reloaded, row ids), :mod:`~fairpool.sessions._tables` (input tables),
+:mod:`~fairpool.sessions._labelstudio` (Label Studio's task, config and export formats and
+a live server, used by ``query --format labelstudio``, ``teach`` and ``sync``).
 See docs/sessions.md.
 """
 
