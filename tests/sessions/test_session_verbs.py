@@ -583,3 +583,26 @@ def test_a_query_recomputes_when_another_process_changed_the_session_meanwhile(
     # The batch is what a query on the session as changed picks.
     with Session.open(tmp_path / "copy") as copy:
         assert copy.query(5).uid.tolist() == batch.uid.tolist()
+
+
+def test_positive_given_as_text_names_a_numeric_class(tmp_path):
+    frame = make_frame(200).assign(y=lambda f: (f.y == "yes").astype(int))
+    s = Session.create(tmp_path / "s", labelled=frame.iloc[:40], pool=frame.iloc[40:].drop(
+        columns="y"), target="y", sensitive="sex", id="uid", positive="0")
+    assert s.classes == ["1", "0"]  # negative first: "0" is the positive class here
+    lab = s.encoder.transform(frame.iloc[:40])
+    np.testing.assert_array_equal(lab.y, (frame.y.iloc[:40] == 0).astype(int))
+
+
+def test_a_learner_skops_cannot_save_is_recorded_and_refitted(tmp_path):
+    frame = make_frame(160)
+    s = Session.create(tmp_path / "s", labelled=frame.iloc[:40], pool=frame.iloc[40:].drop(
+        columns="y"), target="y", sensitive="sex", id="uid", learner="linear", batch_size=5)
+    truth = dict(zip(frame.uid, frame.y, strict=True))
+    s.teach(answers(s.query(), truth))
+    note = _db(s).execute("SELECT model_format, model_note FROM rounds WHERE teach_id = 1"
+                          ).fetchone()
+    assert note[0] == "none" and "skops cannot save TorchLinearClassifier" in note[1]
+    with pytest.raises(SessionError, match="was not saved: skops cannot save"):
+        s.model()
+    assert s.learner().n_labelled_ == 45
