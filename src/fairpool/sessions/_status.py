@@ -187,8 +187,7 @@ def _describe_evaluation(evaluation: str, config: Mapping[str, Any]) -> str:
     if evaluation.startswith("cv"):
         k = evaluation[2:].split()[0]
         return (f"{k}-fold out-of-fold predictions on the {config['n_labelled']} initial "
-                "labelled rows (each fold predicted by a model fitted on every other labelled "
-                "row); no validation table was given")
+                "labelled rows, no validation table given")
     return "nothing: too few initial labelled rows per class for cross-validation"
 
 
@@ -225,12 +224,16 @@ def print_status(status: SessionStatus, console: Any = None) -> None:
         for col in ("batch", "round", "strategy", "rows", "labelled", "open", "created"):
             table.add_column(col, justify="right" if col not in ("strategy", "created") else "left")
         for row in status.open_batches.itertuples(index=False):
-            table.add_row(*(str(v) for v in row))
+            values = [str(v) for v in row]
+            values[-1] = values[-1][:19].replace("T", " ")  # to the second, UTC
+            table.add_row(*values)
         console.print(table)
     else:
         console.print("no open batches")
-    table = Table(title=f"Rounds (measured on {status.evaluation})")
-    for col in ("round", "teach", "n_labelled", *METRIC_NAMES):
+    table = Table(title=f"Rounds (measured on {status.evaluation})",
+                  caption="DP, EO: demographic parity and equalized odds differences "
+                          "(lower is fairer); trend: change over the last round")
+    for col in ("round", "teach", "labelled", "accuracy", "F1", "DP", "EO"):
         table.add_column(col, justify="right")
     for row in status.rounds.itertuples(index=False):
         table.add_row(str(row.round), str(row.teach), str(row.n_labelled),
