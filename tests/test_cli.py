@@ -40,3 +40,22 @@ def test_help_shows_flags_without_a_bool_placeholder_and_fits_100_columns():
         assert "<bool>" not in result.output
         assert max(len(line) for line in result.output.splitlines()) <= 100
     assert "--check" in _invoke("run", "--help").output
+
+
+def test_datasets_raw_writes_the_raw_table_and_refuses_half_a_request(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "german.csv"
+    result = _invoke("datasets", "--raw", "german", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "1,000 rows" in result.output
+    pd.testing.assert_frame_equal(pd.read_csv(out), fp.datasets.raw_table("german"),
+                                  check_dtype=False, check_categorical=False)
+    parquet = tmp_path / "adult.parquet"
+    assert _invoke("datasets", "--raw", "adult", "--out", str(parquet)).exit_code == 0
+    assert len(pd.read_parquet(parquet)) == 48842
+    missing_out = _invoke("datasets", "--raw", "adult")
+    assert missing_out.exit_code != 0 and "needs --out FILE" in missing_out.output
+    assert "goes with --raw" in _invoke("datasets", "--out", str(out)).output
+    assert "not one raw table" in _invoke("datasets", "--raw", "genomes1000", "--out",
+                                          str(out)).output

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from fairpool.errors import FairpoolError
+from fairpool.errors import FairpoolError, InvalidInputError
 
 app = typer.Typer(
     name="fairpool",
@@ -51,12 +51,33 @@ def fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
 @fails_cleanly
 def datasets_command(
     format: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+    raw: Annotated[
+        str | None,
+        typer.Option("--raw", metavar="NAME",
+                     help="write this bundled dataset's raw table (adult, compas, german)"),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="where --raw writes (.csv or .parquet)"),
+    ] = None,
 ) -> None:
-    """List the bundled datasets: rows, features, sensitive options, source, licence."""
+    """List the bundled datasets, or write one as the raw table its files hold (--raw)."""
     from fairpool.audit import render_frame
-    from fairpool.datasets import catalog
+    from fairpool.datasets import catalog, raw_table
 
-    render_frame(catalog(), format=format, title="Bundled datasets")
+    if raw is None:
+        if out is not None:
+            raise InvalidInputError("--out goes with --raw NAME (the dataset to write)")
+        render_frame(catalog(), format=format, title="Bundled datasets")
+        return
+    if out is None:
+        raise InvalidInputError(f"--raw {raw} needs --out FILE (.csv or .parquet)")
+    table = raw_table(raw)
+    if out.suffix.lower() in (".parquet", ".pq"):
+        table.to_parquet(out, index=False)
+    else:
+        table.to_csv(out, index=False)
+    typer.echo(f"wrote {len(table):,} rows x {table.shape[1]} columns of {raw!r} to {out}")
 
 
 @app.command("audit")
@@ -245,7 +266,6 @@ def _options_from(pairs: list[str] | None, flag: str) -> dict[str, Any]:
     true/false, lists), otherwise kept as text."""
     import json
 
-    from fairpool.errors import InvalidInputError
 
     options: dict[str, Any] = {}
     for pair in pairs or []:
@@ -366,7 +386,6 @@ def session_query_command(
     """Pick the next batch of pool rows to label (reserved until taught or released)."""
     import json
 
-    from fairpool.errors import InvalidInputError
     from fairpool.sessions import Session
 
     fmt = (format or ("parquet" if out is not None and out.suffix.lower() in (".parquet", ".pq")
@@ -450,7 +469,6 @@ def session_status_command(
     """Budget, open batches, per-round metrics with their trend, and the groups' label shares."""
     import json
 
-    from fairpool.errors import InvalidInputError
     from fairpool.sessions import Session, print_status
 
     if format not in ("table", "json"):

@@ -34,7 +34,7 @@ from fairpool.datasets._binary import binary_coding
 from fairpool.datasets._dataset import Dataset
 from fairpool.datasets._encoding import from_frame
 from fairpool.datasets._frames import from_foreign_frame
-from fairpool.datasets._loading import available, catalog, load
+from fairpool.datasets._loading import available, catalog, load, raw_table
 from fairpool.datasets._phenotype import simulate_phenotype
 from fairpool.datasets._reading import DELIMITERS, read_table, sniff_delimiter
 from fairpool.datasets._splits import DatasetSplit, split, stratification_codes
@@ -56,6 +56,7 @@ __all__ = [
     "from_frame",
     "inject_bias",
     "load",
+    "raw_table",
     "read_table",
     "simulate_phenotype",
     "sniff_delimiter",

@@ -20,7 +20,7 @@ from fairpool.datasets._integrity import data_files_dir
 from fairpool.datasets._options import bind_options
 from fairpool.errors import UnknownNameError
 
-__all__ = ["BundledDataset", "available", "catalog", "load"]
+__all__ = ["BundledDataset", "available", "catalog", "load", "raw_table"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class BundledDataset:
     licence: str
     label: str
     sensitive: str
+    #: The vendored file(s) as one raw table (columns and values as the source writes
+    #: them), or None where the data is not one table (genomes1000's genotype matrix).
+    read_raw: Callable[[], pd.DataFrame] | None = None
 
 
 _BUNDLED: dict[str, BundledDataset] = {
@@ -41,14 +44,17 @@ _BUNDLED: dict[str, BundledDataset] = {
         BundledDataset(
             "adult", adult.load_adult, adult.SOURCE, adult.LICENCE, adult.LABEL,
             "sex (default), race, age (<25, 25-44, 45-64, 65+), or a list",
+            adult.read_adult_table,
         ),
         BundledDataset(
             "compas", compas.load_compas, compas.SOURCE, compas.LICENCE, compas.LABEL,
             "race (default; African-American vs Caucasian), sex, or a list",
+            compas.read_compas_table,
         ),
         BundledDataset(
             "german", german.load_german, german.SOURCE, german.LICENCE, german.LABEL,
             "age (default; <=25 vs >25), sex, or a list",
+            german.read_german_table,
         ),
         BundledDataset(
             "genomes1000", genomes1000.load_genomes1000, genomes1000.SOURCE,
@@ -178,3 +184,42 @@ def catalog() -> pd.DataFrame:
         )
     return pd.DataFrame(rows, columns=["name", "rows", "features", "sensitive", "label",
                                        "source", "licence"])
+
+
+def raw_table(name: str) -> pd.DataFrame:
+    """The bundled dataset ``name`` as the raw table its files hold, before any encoding.
+
+    This is the table a user of :func:`~fairpool.datasets.from_frame`, a labelling
+    session or ``fairpool audit`` starts from: text categories, the target column as
+    the source writes it, no rows filtered. It reads the vendored files (checksums
+    verified), nothing is downloaded.
+
+    Parameters
+    ----------
+    name : {"adult", "compas", "german"}
+        ``adult``: 48,842 rows, target ``income`` (``<=50K`` / ``>50K``), missing values
+        as the file's ``'?'`` category. ``compas``: ProPublica's 7,214 rows, target
+        ``two_year_recid`` (0/1), before their filter. ``german``: 1,000 rows with the
+        codebook's readable values, target ``credit`` (1 good, 0 bad).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A fresh copy; changing it changes nothing in fairpool.
+
+    Raises
+    ------
+    UnknownNameError
+        ``name`` is not a bundled dataset, or is one that is not a single table
+        (``genomes1000``: a genotype matrix; use :func:`load`).
+    """
+    entry = _BUNDLED.get(name)
+    if entry is None:
+        raise UnknownNameError(f"unknown dataset {name!r}; bundled datasets are {available()}")
+    if entry.read_raw is None:
+        tables = sorted(n for n, e in _BUNDLED.items() if e.read_raw is not None)
+        raise UnknownNameError(
+            f"dataset {name!r} is not one raw table (use fairpool.datasets.load({name!r})); "
+            f"the raw tables are {tables}"
+        )
+    return entry.read_raw()
