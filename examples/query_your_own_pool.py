@@ -1,7 +1,9 @@
 """Query your own pool: you have a few labelled rows and many unlabelled ones; which to label next?
 
-This is what a team with its own CSV does: encode the tables, fit on the labelled rows, ask
-fairpool which pool rows to send to the annotators, teach it their answers, repeat.
+This is what a team with its own CSV does in Python: encode the tables, fit on the labelled
+rows, ask fairpool which pool rows to send to the annotators, teach it their answers,
+repeat. (For a campaign that lasts days, with labels coming back from a lab or Label
+Studio, ``fairpool session`` keeps all of this on disk: examples/labelling_session.py.)
 
 Run it from the repository root:  .venv/bin/python examples/query_your_own_pool.py
 """
@@ -24,16 +26,16 @@ labelled, test = table.iloc[:300], table.iloc[300:1300]
 pool = table.iloc[1300:].drop(columns="two_year_recid")
 annotators = table["two_year_recid"].iloc[1300:].to_numpy()
 
-# from_frame turns a table into numbers (one-hot columns for text, groups from `sensitive`).
-# It needs the target column, so for now the pool is encoded together with the labelled
-# rows under a placeholder label that is never used; encoding them together also gives
-# every part the same one-hot columns. (An encoder for a pool without its target is planned.)
-both = pd.concat([labelled, test, pool.assign(two_year_recid=0)], ignore_index=True)
-ds = fp.datasets.from_frame(both, target="two_year_recid", sensitive="sex")
-X_labelled, X_test, X_pool = ds.X[:300], ds.X[300:1300], ds.X[1300:]
-sex_labelled, sex_test, sex_pool = ds.groups[:300], ds.groups[300:1300], ds.groups[1300:]
-y_labelled, y_test = ds.y[:300], ds.y[300:1300]
-print(f"features: {', '.join(ds.feature_names)}; pool of {len(pool)} unlabelled rows")
+# A TableEncoder learns the columns from the labelled table (and the pool's categories and
+# groups, read without labels), then turns any table with those columns, with or without
+# the target, into the same numbers: one-hot columns for text, groups from `sensitive`.
+encoder = fp.datasets.TableEncoder(target="two_year_recid", sensitive="sex")
+encoder.fit(labelled, also=[pool])
+lab, tst, unl = encoder.transform(labelled), encoder.transform(test), encoder.transform(pool)
+X_labelled, X_test, X_pool = lab.X, tst.X, unl.X
+sex_labelled, sex_test, sex_pool = lab.groups, tst.groups, unl.groups
+y_labelled, y_test = lab.y, tst.y
+print(f"features: {', '.join(encoder.feature_names_)}; pool of {len(pool)} unlabelled rows")
 
 
 def check(al):
@@ -45,7 +47,7 @@ def check(al):
 
 
 al = fp.active.ActiveLearner(strategy="fal_fast", learner="logreg", seed=0,
-                             group_names=ds.group_names)
+                             group_names=encoder.group_names_)
 al.fit(X_labelled, y_labelled, sex_labelled)
 check(al)
 for _ in range(3):

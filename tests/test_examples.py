@@ -30,6 +30,13 @@ KEY_LINES = {
         rf"^ +random: 200 labels bought, .* DP gap {NUMBER}  EO gap {NUMBER}$",
         rf"^ +falcon: 200 labels bought, .* DP gap {NUMBER}  EO gap {NUMBER}$",
     ],
+    "labelling_session.py": [
+        r"^stored 50 label\(s\) from answers1\.csv \(teach 1\)$",
+        rf"^round metrics .*: accuracy {NUMBER}, f1 {NUMBER}, demographic_parity {NUMBER}, ",
+        r"^answers2\.csv was already taught .*: nothing to do$",
+        r"^budget 200: 100 bought, 0 reserved in open batches, 100 left",
+        r"^600 label\(s\) written to labels\.csv$",
+    ],
     "query_your_own_pool.py": [
         rf"^300 labelled: test accuracy {NUMBER}, DP gap {NUMBER}$",
         rf"^450 labelled: test accuracy {NUMBER}, DP gap {NUMBER}$",
