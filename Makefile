@@ -14,7 +14,7 @@ DEV := $(VENV)/.installed-dev
 # compiling every installed module up front would add ~350 MB and a minute of install.
 PIP := $(BIN)/pip install --quiet --no-compile
 
-.PHONY: run test bench lint clean
+.PHONY: run test test-labelstudio bench lint clean
 
 $(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ test: $(DEV)
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 -q --durations=15
 
+# `fairpool session sync` against a real Label Studio server on localhost: the server lives
+# in its own venv (.venv-labelstudio, ~800 MB, about 3 minutes to make once), so it is not
+# part of `make test`; .ci/run runs it after `make test`.
+test-labelstudio: $(DEV)
+	$(BIN)/python benchmarks/labelstudio_server.py install
+	$(BIN)/pytest -q -m slow -p no:xdist tests/sessions/test_labelstudio_server.py
+
 lint: $(DEV)
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/lint-imports
@@ -49,6 +56,7 @@ lint: $(DEV)
 bench: $(DEV)
 	$(BIN)/pytest -q -m slow -p no:xdist
 	$(BIN)/python benchmarks/metrics.py
+	$(BIN)/python benchmarks/sessions.py
 	$(BIN)/python benchmarks/selection_scale.py
 	$(BIN)/python benchmarks/fal_agreement.py
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/panda_training.py --seconds 840
@@ -60,4 +68,4 @@ bench: $(DEV)
 	$(BIN)/python benchmarks/reproduce_facagen.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache results
+	rm -rf $(VENV) .venv-labelstudio build *.egg-info src/*.egg-info .pytest_cache results

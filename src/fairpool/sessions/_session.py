@@ -1100,8 +1100,10 @@ class Session:
             reserved = self._reserved()
             pushed_before = {(r, b) for r, b in self._store.all(
                 "SELECT row_id, batch_id FROM pushes WHERE target = ?", (target,))}
-        todo = reserved[[(r, b) not in pushed_before
-                         for r, b in zip(reserved["row_id"], reserved["batch"], strict=True)]]
+        # A boolean mask (an empty list would select no *columns* rather than no rows).
+        todo = reserved.loc[np.array(
+            [(r, b) not in pushed_before
+             for r, b in zip(reserved["row_id"], reserved["batch"], strict=True)], dtype=bool)]
         n_pushed = 0
         for batch_id, part in todo.groupby("batch", sort=True):
             frame = self._batch_frame(int(batch_id), part["position"].to_numpy(),
