@@ -43,6 +43,8 @@ class ForkServer:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def start(self, jobs: list[tuple[list[str], Path]]) -> list[int]:
+        for _, out in jobs:  # no output of an earlier run may pass for this one's
+            out.unlink(missing_ok=True)
         request = {"jobs": [{"args": [str(a) for a in args], "out": str(out)}
                             for args, out in jobs]}
         self.proc.stdin.write(json.dumps(request) + "\n")
