@@ -554,6 +554,8 @@ def test_sync_pushes_open_rows_once_and_teaches_finished_annotations(session, ta
     session.query(2)
     third = session.sync("http://ls:8080", "key", 3, connection=ls)
     assert third.pushed == 2 and third.already == 4 and third.teach is None
+    fourth = session.sync("http://ls:8080", "key", 3, connection=ls)  # everything pushed
+    assert fourth.pushed == 0 and fourth.teach is None
     assert session.status().used == 4
 
 
