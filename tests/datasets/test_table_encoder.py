@@ -527,3 +527,15 @@ def test_the_docstring_example_runs() -> None:
 
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
     assert result.attempted and result.failed == 0
+
+
+def test_positive_given_as_text_names_a_numeric_or_boolean_class():
+    """A command line gives positive="1" for a 0/1 column: the text names the value."""
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "g": list("abab"),
+                          "y": [0, 1, 1, 0], "ok": [True, False, True, False]})
+    as_text = fp.datasets.TableEncoder(target="y", sensitive="g", positive="0").fit(frame)
+    assert as_text.transform(frame).y.tolist() == [1, 0, 0, 1]  # 0 is the positive class
+    flags = fp.datasets.TableEncoder(target="ok", sensitive="g", positive="False").fit(frame)
+    assert flags.transform(frame).y.tolist() == [0, 1, 0, 1]
+    with pytest.raises(InvalidInputError, match=r"positive='2' is not a value"):
+        fp.datasets.TableEncoder(target="y", sensitive="g", positive="2").fit(frame)

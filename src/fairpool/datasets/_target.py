@@ -126,6 +126,21 @@ def _recognised_positive(values: Sequence[Any], column: Any) -> Any:
     )
 
 
+def _named_value(positive: Any, values: Sequence[Any]) -> Any:
+    """``positive`` as one of the target's ``values``: text names a value by its text.
+
+    A command line or a config file gives ``"1"`` where the column holds the number 1
+    (or ``1.0``, or ``True`` for ``"True"``); a text that names exactly one value is that
+    value. Anything else is returned unchanged (and refused by the caller if unknown).
+    """
+    if not isinstance(positive, str) or positive in values:
+        return positive
+    same = [v for v in values if str(v) == positive
+            or (isinstance(v, float | np.floating) and float(v).is_integer()
+                and str(int(v)) == positive)]
+    return same[0] if len(same) == 1 else positive
+
+
 def fit_target(series: pd.Series, positive: Any) -> tuple[TargetCoding, np.ndarray]:
     """Fit the coding of a target column (no missing values) and code it.
 
@@ -148,6 +163,7 @@ def fit_target(series: pd.Series, positive: Any) -> tuple[TargetCoding, np.ndarr
         return coding, series.to_numpy(dtype=np.float64)
 
     codes, values, by_text = value_codes(series)
+    positive = _named_value(positive, values)
     if positive is not None and positive not in values:
         raise InvalidInputError(
             f"positive={positive!r} is not a value of target column {column!r}; "

@@ -280,7 +280,6 @@ class Session:
                 "columns (the pool without the target)"
             )
 
-        positive = _positive_value(lab[target], positive)
         also = [pool_df] + ([tables["validation"]] if "validation" in tables else [])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # one group: said by status instead
@@ -1208,22 +1207,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
-
-
-def _positive_value(column: pd.Series, positive: Any) -> Any:
-    """``positive`` as a value of the target column: the command line gives text (``"1"``),
-    the column may hold numbers or booleans; a text that names exactly one value is that
-    value."""
-    if not isinstance(positive, str):
-        return positive
-    values = pd.unique(column.dropna())
-    if any(isinstance(v, str) and v == positive for v in values):
-        return positive
-    same = [v for v in values if str(v) == positive
-            or (isinstance(v, float | np.floating) and float(v).is_integer()
-                and str(int(v)) == positive)]
-    return same[0].item() if len(same) == 1 and hasattr(same[0], "item") else (
-        same[0] if len(same) == 1 else positive)
 
 
 def _check_strategy(name: str, options: Mapping[str, Any] | None) -> None:
