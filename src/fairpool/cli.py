@@ -205,16 +205,17 @@ def results_command(
 @fails_cleanly
 def report_command(
     database: Annotated[
-        Path, typer.Argument(help="results database (default: results/fairpool.duckdb)")
+        Path, typer.Argument(help="results database or session directory")
     ] = Path("results/fairpool.duckdb"),
     out: Annotated[
-        Path | None, typer.Option("--out", help="HTML file (default: report.html beside the DB)")
+        Path | None, typer.Option("--out", help="HTML file (default: report.html beside DB/in DIR)")
     ] = None,
 ) -> None:
-    """Write one self-contained HTML report (figures, tables, config, versions)."""
-    from fairpool.bench import write_report
+    """Write one self-contained HTML report of a results database or a labelling session."""
+    from fairpool.bench import write_report, write_session_report
 
-    typer.echo(f"report: {write_report(database, out)}")
+    write = write_session_report if database.is_dir() else write_report
+    typer.echo(f"report: {write(database, out)}")
 
 
 def _one_line(obj: Any) -> str:

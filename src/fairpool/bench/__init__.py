@@ -5,7 +5,8 @@ private module each, are the config (:class:`ExperimentConfig`), the grid of cel
 (:func:`expand_grid`), one cell's run (:func:`run_cell`), the executors
 (:func:`make_executor`), the DuckDB store (:class:`ResultsStore`), the resumable runner
 (:func:`run_experiment`), the summaries, the plots and the HTML report
-(:func:`write_report`). See docs/runner.md.
+(:func:`write_report`). See docs/runner.md. ``fairpool report DIR`` of a labelling
+session writes the session's page instead (:func:`write_session_report`).
 
 Names load on first use (the module ``__getattr__`` below): a pool worker that imports
 the executors must not load numpy and BLAS before it has capped their threads.
@@ -28,7 +29,7 @@ _EXPORTS: dict[str, str] = {
     "DISPARITIES": "_plots",
     "GLOSSARY": "_report",
     "METRIC_DISPLAY": "_summary",
-    "METRIC_HEADERS": "_report",
+    "METRIC_HEADERS": "_html",
     "METRIC_LABELS": "_plots",
     "EXECUTORS": "_executors",
     "Executor": "_executors",
@@ -62,9 +63,10 @@ _EXPORTS: dict[str, str] = {
     "figure_svg": "_plots",
     "format_summary": "_summary",
     "group_makeup": "_plots",
-    "html_table": "_report",
+    "html_table": "_html",
     "identical_label": "_plots",
     "identical_strategies": "_plots",
+    "is_session_directory": "_session_report",
     "metric_label": "_plots",
     "load_cell_dataset": "_cells",
     "load_config": "_config",
@@ -80,11 +82,13 @@ _EXPORTS: dict[str, str] = {
     "print_summary": "_summary",
     "print_table": "_summary",
     "render_report": "_report",
+    "render_session_report": "_session_report",
     "run_and_summarise": "_commands",
     "run_cell": "_cells",
     "run_experiment": "_runner",
     "summarise": "_summary",
     "write_report": "_report",
+    "write_session_report": "_session_report",
 }
 
 __all__ = sorted(_EXPORTS)

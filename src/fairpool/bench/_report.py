@@ -9,24 +9,30 @@ The page fits a 1000-px-wide window: each table sits in a container that scrolls
 sideways if it must, the summary is one table per grid, dataset and learner with
 short metric headers (spelt out with their direction below each table and in the
 glossary), values that are the same on every line go into the table's caption, and
-long option text wraps.
+long option text wraps. The pieces every fairpool page shares (style, escaping,
+tables, embedded figures) are in :mod:`~fairpool.bench._html`.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from fairpool.bench._config import METRICS
+from fairpool.bench._html import (
+    METRIC_HEADERS,
+    embed_figure,
+    esc,
+    html_page,
+    html_table,
+    metric_headers,
+)
 from fairpool.bench._plots import (
     DISPARITIES,
-    figure_png,
     identical_label,
     identical_strategies,
     metric_label,
@@ -37,41 +43,13 @@ from fairpool.bench._plots import (
 from fairpool.bench._store import ResultsStore
 from fairpool.bench._summary import (
     FACAGEN_METRICS,
-    METRIC_DISPLAY,
     facagen_table,
     format_summary,
     present_metrics,
     summarise,
 )
 
-__all__ = ["render_report", "write_report", "html_table", "METRIC_HEADERS", "GLOSSARY"]
-
-_CSS = """
-body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
-       max-width: 1200px; padding: 0 1em; color: #1d2329; }
-h1 { font-size: 1.7em; margin-bottom: 0.2em; overflow-wrap: anywhere; }
-h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #d0d7de; }
-h3 { overflow-wrap: anywhere; }
-.wide { max-width: 100%; overflow-x: auto; margin: 0.8em 0; }
-table { border-collapse: collapse; font-size: 13px; }
-caption { text-align: left; font-weight: 600; padding: 0 0 0.3em; overflow-wrap: anywhere; }
-th, td { border: 1px solid #d0d7de; padding: 3px 7px; text-align: left; vertical-align: top; }
-th { background: #f3f5f7; font-weight: 600; }
-th[title] { cursor: help; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.long { max-width: 24em; overflow-wrap: anywhere; font-size: 12px; }
-img { max-width: 100%; height: auto; border: 1px solid #eef0f2; }
-pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; font-size: 12px; }
-dl.glossary dt { font-weight: 600; margin-top: 0.6em; }
-dl.glossary dd { margin-left: 1.5em; }
-.meta { color: #57606a; overflow-wrap: anywhere; }
-.note { color: #57606a; font-size: 13px; }
-"""
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-
-
-#: Short table header of each metric: an arrow gives the better direction.
-METRIC_HEADERS: dict[str, str] = {k: v[1] for k, v in METRIC_DISPLAY.items()}
+__all__ = ["render_report", "write_report", "GLOSSARY"]
 
 #: The glossary section: (term, definition), in fairpool's definitions (docs/metrics.md,
 #: docs/active-learning.md). Plain text; escaped when rendered.
@@ -117,62 +95,6 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
 )
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def html_table(
-    frame: pd.DataFrame,
-    *,
-    numeric: Sequence[str] = (),
-    long: Sequence[str] = (),
-    titles: Mapping[str, str] | None = None,
-    caption: str | None = None,
-) -> str:
-    """An HTML table of ``frame`` with every header and cell escaped.
-
-    The table sits in a ``<div class="wide">`` that scrolls sideways when the table
-    is wider than the page, so the page itself never does.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The table (index not shown).
-    numeric : sequence of str
-        Columns to right-align.
-    long : sequence of str
-        Columns of long text (options, parameters) that may wrap anywhere.
-    titles : mapping of str to str, optional
-        A tooltip (``title``) for some headers, e.g. the full name of a short one.
-    caption : str, optional
-        The table's caption.
-
-    Returns
-    -------
-    str
-    """
-    titles = titles or {}
-    head = "".join(
-        f'<th title="{_esc(titles[c])}">{_esc(c)}</th>' if c in titles else f"<th>{_esc(c)}</th>"
-        for c in frame.columns
-    )
-    kinds = {c: ' class="num"' if c in numeric else ' class="long"' if c in long else ""
-             for c in frame.columns}
-    rows = []
-    for values in frame.itertuples(index=False, name=None):
-        cells = "".join(f"<td{kinds[col]}>{_esc(v)}</td>"
-                        for col, v in zip(frame.columns, values, strict=True))
-        rows.append(f"<tr>{cells}</tr>")
-    cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
-    return (f'<div class="wide"><table>{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
-
-
-def _figure(fig: object, alt: str) -> str:
-    data = base64.b64encode(figure_png(fig)).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{_esc(alt)}">'
-
-
 def _constant_columns(
     frame: pd.DataFrame, candidates: Sequence[str]
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
@@ -201,16 +123,10 @@ def _caption(constant: Sequence[tuple[str, str]], *, plain: Sequence[str] = ()) 
     return " · ".join(words)
 
 
-def _metric_headers(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Short metric headers (``DP gap ↓``) and their full names as tooltips."""
-    renames = {m: METRIC_HEADERS[m] for m in frame.columns if m in METRIC_HEADERS}
-    return frame.rename(columns=renames), {h: metric_label(m) for m, h in renames.items()}
-
-
 def _metric_key(metrics: Sequence[str]) -> str:
     """The line under a table that spells out its short metric headers."""
     parts = [f"{METRIC_HEADERS[m]} = {metric_label(m)}" for m in metrics if m in METRIC_HEADERS]
-    return (f'<p class="note">{_esc("; ".join(parts))}. ↑ higher is better, ↓ lower is '
+    return (f'<p class="note">{esc("; ".join(parts))}. ↑ higher is better, ↓ lower is '
             "better; see the glossary.</p>") if parts else ""
 
 
@@ -224,7 +140,7 @@ def _summary_tables(final: pd.DataFrame, metrics: Sequence[str]) -> list[str]:
             table.insert(0, "grid", part["grid"].astype(str).to_numpy())
         table, constant = _constant_columns(table, ["grid", "dataset", "learner", "seeds",
                                                     "labels"])
-        table, titles = _metric_headers(table)
+        table, titles = metric_headers(table)
         numeric = [*titles, "seeds", "labels"]
         tables.append(html_table(table, numeric=numeric, titles=titles,
                                  caption=_caption(constant, plain=("grid", "dataset",
@@ -238,14 +154,14 @@ def _facagen_html(final: pd.DataFrame) -> str:
         return ""
     table, constant = _constant_columns(table, ["grid", "dataset", "learner", "seeds",
                                                 "labels"])
-    table, titles = _metric_headers(table)
+    table, titles = metric_headers(table)
     numeric = [c for c in table.columns if c not in ("grid", "dataset", "learner", "strategy")]
     return html_table(table, numeric=numeric, titles=titles,
                       caption=_caption(constant, plain=("grid", "dataset", "learner")))
 
 
 def _glossary() -> str:
-    items = "".join(f"<dt>{_esc(term)}</dt><dd>{_esc(text)}</dd>" for term, text in GLOSSARY)
+    items = "".join(f"<dt>{esc(term)}</dt><dd>{esc(text)}</dd>" for term, text in GLOSSARY)
     return f'<dl class="glossary">{items}</dl>'
 
 
@@ -258,8 +174,8 @@ def _identical_note(groups: Sequence[tuple[tuple[str, str, str], tuple[str, ...]
     for (grid, dataset, learner), labels in groups:
         block = f"{dataset} · {learner}" if n_grids <= 1 else f"{grid}: {dataset} · {learner}"
         named.append(f"{identical_label(labels)} on {block}")
-    return (f'<p class="note"><strong>Identical {_esc(what)}:</strong> '
-            f"{_esc('; '.join(named))}. These strategies stored exactly the same values of "
+    return (f'<p class="note"><strong>Identical {esc(what)}:</strong> '
+            f"{esc('; '.join(named))}. These strategies stored exactly the same values of "
             f"every metric shown, in every round and seed, so each group is drawn once "
             f"under one legend entry.</p>")
 
@@ -350,9 +266,9 @@ def render_report(
     metrics = present_metrics(final, metrics) if len(final) else []
 
     parts = [
-        f"<h1>{_esc(title)}</h1>",
-        f'<p class="meta">fairpool report of {_esc(store.path)} · {len(runs)} runs · '
-        f"generated {_esc(dt.datetime.now().isoformat(timespec='seconds'))}</p>",
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="meta">fairpool report of {esc(store.path)} · {len(runs)} runs · '
+        f"generated {esc(dt.datetime.now().isoformat(timespec='seconds'))}</p>",
     ]
     if runs.empty:
         parts.append("<p>The database holds no finished runs yet.</p>")
@@ -374,12 +290,12 @@ def render_report(
             "over seeds (cf. PANDA, Figure 1). Up and to the left is better.</p>",
             _identical_note(identical_strategies(final, ["f1", *disparities]), n_grids,
                             "points"),
-            _figure(plot_tradeoff(final), "F1 against disparity at the final budget"),
+            embed_figure(plot_tradeoff(final), "F1 against disparity at the final budget"),
             "<h2>Learning curves</h2>",
             '<p class="note">Mean over seeds with a ±1 sd band, against the number of '
             "labelled examples (cf. PANDA, Figure 2).</p>",
             _identical_note(identical_strategies(rounds, metrics), n_grids, "curves"),
-            _figure(plot_learning_curves(rounds, metrics=metrics),
+            embed_figure(plot_learning_curves(rounds, metrics=metrics),
                     "Learning curves of each metric"),
         ]
         faca = _facagen_html(final)
@@ -396,7 +312,7 @@ def render_report(
             "<h2>Group make-up of the selected examples</h2>",
             '<p class="note">Share of each group among the examples each strategy chose '
             "(initial labelled set excluded), averaged over seeds.</p>",
-            _figure(plot_group_makeup(rounds), "Group make-up of the selected examples"),
+            embed_figure(plot_group_makeup(rounds), "Group make-up of the selected examples"),
             "<h2>Runs</h2>",
             *_runs_tables(runs),
             "<h2>Package versions</h2>",
@@ -405,18 +321,11 @@ def render_report(
     parts.append("<h2>Configuration</h2>")
     for _, config in configs.iterrows():
         parts.append(
-            f"<h3>{_esc(config['title'])} <span class=\"meta\">({_esc(config['path'])}, "
-            f"hash {_esc(config['config_hash'])})</span></h3>"
-            f"<pre>{_esc(config['source'])}</pre>"
+            f"<h3>{esc(config['title'])} <span class=\"meta\">({esc(config['path'])}, "
+            f"hash {esc(config['config_hash'])})</span></h3>"
+            f"<pre>{esc(config['source'])}</pre>"
         )
-    body = "\n".join(parts)
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n"
-        f"<body>\n{body}\n</body>\n</html>\n"
-    )
+    return html_page(title, "\n".join(parts))
 
 
 def write_report(

@@ -27,15 +27,27 @@ from __future__ import annotations
 
 from fairpool.sessions._labels import LabelProblem, TeachReport
 from fairpool.sessions._session import Session, SyncReport
-from fairpool.sessions._status import SessionStatus, print_status
-from fairpool.sessions._store import SCHEMA_VERSION
+from fairpool.sessions._status import (
+    SessionStatus,
+    format_metric,
+    format_share,
+    format_time,
+    format_trend,
+    print_status,
+)
+from fairpool.sessions._store import DB_NAME, SCHEMA_VERSION
 
 __all__ = [
+    "DB_NAME",
     "LabelProblem",
     "SCHEMA_VERSION",
     "Session",
     "SessionStatus",
     "SyncReport",
     "TeachReport",
+    "format_metric",
+    "format_share",
+    "format_time",
+    "format_trend",
     "print_status",
 ]

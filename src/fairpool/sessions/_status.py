@@ -19,7 +19,8 @@ import pandas as pd
 
 from fairpool.sessions._model import METRIC_NAMES, metrics_from_json
 
-__all__ = ["SessionStatus", "print_status", "read_status"]
+__all__ = ["SessionStatus", "format_metric", "format_share", "format_time", "format_trend",
+           "print_status", "read_status"]
 
 #: Metrics where lower is better (the trend arrow shows a fall as good).
 _LOWER_IS_BETTER = {"demographic_parity", "equalized_odds"}
@@ -89,6 +90,18 @@ class SessionStatus:
             out[name] = json.loads(frame.to_json(orient="records"))
         out["trend"] = {k: (None if v != v else v) for k, v in self.trend.items()}
         return out
+
+    def strategy_line(self) -> str:
+        """``strategy entropy (k=v), learner logreg``: what a query uses now."""
+        options = ", ".join(f"{k}={v}" for k, v in self.strategy_options.items())
+        return (f"strategy {self.strategy}{f' ({options})' if options else ''}, "
+                f"learner {self.learner}")
+
+    def budget_line(self) -> str:
+        """The budget spent, reserved and left, and the pool's rows, in one sentence."""
+        return (f"budget {self.budget}: {self.used} bought, {self.reserved} reserved in open "
+                f"batches, {self.left} left; pool {self.n_pool} rows ({self.available} "
+                f"available); {self.n_initial} initial labelled rows")
 
 
 def read_status(store: Any, config: Mapping[str, Any], directory: Path, *,
@@ -191,19 +204,53 @@ def _describe_evaluation(evaluation: str, config: Mapping[str, Any]) -> str:
     return "nothing: too few initial labelled rows per class for cross-validation"
 
 
-def _fmt(value: float) -> str:
+def format_metric(value: float) -> str:
+    """A round metric as the status shows it: three decimals, ``—`` when undefined."""
     return "—" if value != value else f"{value:.3f}"
 
 
-def _trend(metric: str, delta: float) -> str:
+def format_share(value: float) -> str:
+    """A group's share as the status shows it: a percentage, ``—`` when undefined."""
+    return "—" if value != value else f"{value:.1%}"
+
+
+def format_time(stamp: object) -> str:
+    """A stored UTC time stamp as the status shows it: to the second, a space for ``T``."""
+    return str(stamp)[:19].replace("T", " ")
+
+
+def format_trend(metric: str, delta: float) -> tuple[str, bool | None]:
+    """A metric's trend as the status shows it, and whether it is an improvement.
+
+    Parameters
+    ----------
+    metric : str
+        The metric's name (a fall of a disparity is an improvement).
+    delta : float
+        Its change over the last round (``SessionStatus.trend``).
+
+    Returns
+    -------
+    text : str
+        ``↑ +0.012``, ``↓ -0.012``, ``= 0.000`` (a change under 0.0005) or ``—`` (NaN).
+    better : bool or None
+        True for an improvement, False for a worsening, None for neither.
+    """
     if delta != delta:
-        return "—"
+        return "—", None
     if abs(delta) < 5e-4:
-        return "= 0.000"
+        return "= 0.000", None
     better = (delta < 0) if metric in _LOWER_IS_BETTER else (delta > 0)
     arrow = "↑" if delta > 0 else "↓"
+    return f"{arrow} {delta:+.3f}", better
+
+
+def _trend(metric: str, delta: float) -> str:
+    text, better = format_trend(metric, delta)
+    if better is None:
+        return text
     colour = "green" if better else "red"
-    return f"[{colour}]{arrow} {delta:+.3f}[/{colour}]"
+    return f"[{colour}]{text}[/{colour}]"
 
 
 def print_status(status: SessionStatus, console: Any = None) -> None:
@@ -212,20 +259,15 @@ def print_status(status: SessionStatus, console: Any = None) -> None:
     from rich.table import Table
 
     console = console or Console()
-    options = ", ".join(f"{k}={v}" for k, v in status.strategy_options.items())
-    console.print(f"[bold]session[/bold] {status.directory}: strategy {status.strategy}"
-                  f"{f' ({options})' if options else ''}, learner {status.learner}")
-    console.print(
-        f"budget {status.budget}: {status.used} bought, {status.reserved} reserved in open "
-        f"batches, {status.left} left; pool {status.n_pool} rows ({status.available} "
-        f"available); {status.n_initial} initial labelled rows")
+    console.print(f"[bold]session[/bold] {status.directory}: {status.strategy_line()}")
+    console.print(status.budget_line())
     if len(status.open_batches):
         table = Table(title="Open batches")
         for col in ("batch", "round", "strategy", "rows", "labelled", "open", "created"):
             table.add_column(col, justify="right" if col not in ("strategy", "created") else "left")
         for row in status.open_batches.itertuples(index=False):
             values = [str(v) for v in row]
-            values[-1] = values[-1][:19].replace("T", " ")  # to the second, UTC
+            values[-1] = format_time(values[-1])  # to the second, UTC
             table.add_row(*values)
         console.print(table)
     else:
@@ -237,7 +279,7 @@ def print_status(status: SessionStatus, console: Any = None) -> None:
         table.add_column(col, justify="right")
     for row in status.rounds.itertuples(index=False):
         table.add_row(str(row.round), str(row.teach), str(row.n_labelled),
-                      *(_fmt(getattr(row, m)) for m in METRIC_NAMES))
+                      *(format_metric(getattr(row, m)) for m in METRIC_NAMES))
     if len(status.rounds) > 1:
         table.add_row("trend", "", "", *(_trend(m, status.trend[m]) for m in METRIC_NAMES))
     console.print(table)
@@ -245,9 +287,8 @@ def print_status(status: SessionStatus, console: Any = None) -> None:
     for col in ("group", "pool rows", "pool share", "bought", "bought share"):
         table.add_column(col, justify="left" if col == "group" else "right")
     for row in status.label_shares.itertuples(index=False):
-        table.add_row(str(row.group), str(row.pool_rows), f"{row.pool_share:.1%}",
-                      str(row.bought), "—" if row.bought_share != row.bought_share
-                      else f"{row.bought_share:.1%}")
+        table.add_row(str(row.group), str(row.pool_rows), format_share(row.pool_share),
+                      str(row.bought), format_share(row.bought_share))
     console.print(table)
     for line in status.warnings:
         console.print(f"[yellow]note:[/yellow] {line}")
