@@ -16,6 +16,9 @@ Examples
 True
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from fairpool.learners._causal_consistency import (
     CausallyConsistent,
     causally_consistent,
@@ -45,7 +48,16 @@ from fairpool.learners._registry import (
     unregister_learner,
     xgboost_classifier,
 )
-from fairpool.learners._torch_classifier import TorchLinearClassifier, TorchMLPClassifier
+
+# The torch classifiers load on first use, so that importing the learners (and so every
+# `fairpool session` command) does not pay torch's ~3 s import unless a torch learner runs.
+_LAZY = {
+    "TorchLinearClassifier": "fairpool.learners._torch_classifier",
+    "TorchMLPClassifier": "fairpool.learners._torch_classifier",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fairpool.learners._torch_classifier import TorchLinearClassifier, TorchMLPClassifier
 
 __all__ = [
     "FAIRNESS_CONSTRAINTS",
@@ -75,3 +87,11 @@ __all__ = [
     "xgboost_cf",
     "xgboost_classifier",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fairpool.learners' has no attribute {name!r}")

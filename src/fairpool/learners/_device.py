@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-import torch
+from typing import TYPE_CHECKING, Literal
 
 from fairpool.errors import InvalidInputError
+
+if TYPE_CHECKING:  # torch loads when a device is first selected, not on import
+    import torch
 
 __all__ = ["select_device"]
 
@@ -36,6 +37,8 @@ def select_device(
     >>> select_device("cpu")
     device(type='cpu')
     """
+    import torch
+
     if isinstance(device, torch.device):
         resolved = device
     elif device == "auto":

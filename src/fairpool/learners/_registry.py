@@ -17,13 +17,15 @@ mlp         :class:`~fairpool.learners.TorchMLPClassifier`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from sklearn.linear_model import LogisticRegression
 
 from fairpool._registry import Registry
 from fairpool.errors import RegistrationError
-from fairpool.learners._torch_classifier import TorchLinearClassifier, TorchMLPClassifier
+
+if TYPE_CHECKING:  # torch loads only when a torch learner is built
+    from fairpool.learners._torch_classifier import TorchLinearClassifier, TorchMLPClassifier
 
 __all__ = [
     "register_learner",
@@ -180,10 +182,14 @@ def xgboost_classifier(
 @register_learner("linear")
 def torch_linear(**options: Any) -> TorchLinearClassifier:
     """L2-regularised logistic regression in torch (GPU when available); see its class."""
+    from fairpool.learners._torch_classifier import TorchLinearClassifier
+
     return TorchLinearClassifier(**options)
 
 
 @register_learner("mlp")
 def torch_mlp(**options: Any) -> TorchMLPClassifier:
     """Multi-layer perceptron in torch (GPU when available); see its class."""
+    from fairpool.learners._torch_classifier import TorchMLPClassifier
+
     return TorchMLPClassifier(**options)
