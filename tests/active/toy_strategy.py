@@ -44,7 +44,9 @@ class MinorityEntropySampling(Strategy):
         minority = int(np.argmin(counts))
         scores = entropy_score(state.pool_proba) + self.bonus * (state.pool.groups == minority)
         self.last_info = {"minority": state.group_names[minority]}
-        return top_k(scores, k, rng)  # ties broken by rng, the only randomness allowed
+        picks = top_k(scores, k, rng)  # ties broken by rng, the only randomness allowed
+        self.last_scores = scores[picks]
+        return picks
 
 
 class GroupBalancedLogisticRegression(ClassifierMixin, BaseEstimator):

@@ -40,7 +40,7 @@ def test_a_campaign_through_the_command_line(campaign, tmp_path):
     result = _invoke("session", "query", directory, "--out", out)
     assert result.exit_code == 0 and "batch 1: 20 row(s) written" in result.output
     batch = pd.read_csv(out)
-    assert list(batch.columns) == ["uid", "x1", "x2", "job", "sex", "batch", "rank"]
+    assert list(batch.columns) == ["uid", "x1", "x2", "job", "sex", "batch", "rank", "score"]
     # The annotator fills in the target column of the batch file itself.
     batch["y"] = [tables.truth[u] for u in batch.uid]
     batch.to_csv(out, index=False)

@@ -200,7 +200,7 @@ def test_one_group_works_and_status_says_the_disparities_are_undefined(tmp_path)
 def test_query_returns_pool_rows_in_their_columns_with_batch_and_rank(session, tables):
     batch = session.query()
     pool = pd.read_csv(tables.pool)
-    assert list(batch.columns) == [*pool.columns, "batch", "rank"]
+    assert list(batch.columns) == [*pool.columns, "batch", "rank", "score"]
     assert len(batch) == 20 and batch["batch"].eq(1).all()
     assert batch["rank"].tolist() == list(range(20))
     expected = pool.set_index("uid").loc[batch["uid"]].reset_index()

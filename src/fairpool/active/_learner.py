@@ -220,6 +220,10 @@ class ActiveLearner:
         Number of ``query`` calls so far (the round number of the next query).
     last_info_ : dict
         What the strategy reported about its last selection (its ``last_info``).
+    last_scores_ : ndarray of float64 or None
+        The strategy's score of each row the last ``query`` returned, aligned with
+        them (its ``last_scores``); ``None`` when it does not score rows. Not saved
+        by :meth:`state_dict`.
 
     Examples
     --------
@@ -302,6 +306,7 @@ class ActiveLearner:
         self.info = dict(info or {})
         self._scaler = LabelledScaler(enabled=standardize)
         self.last_info_: dict[str, Any] = {}
+        self.last_scores_: np.ndarray | None = None
         self.n_queries_ = 0
 
     # -- fitting -----------------------------------------------------------
@@ -472,8 +477,22 @@ class ActiveLearner:
         state = self._state(self._scaler.transform(self._pool_X, candidates), pool_groups)
         picks = self._checked_picks(self.strategy_.select(state, n, self._select_rng), n, state)
         self.last_info_ = dict(getattr(self.strategy_, "last_info", None) or {})
+        self.last_scores_ = self._picked_scores(picks.shape[0])
         self.n_queries_ += 1
         return picks if candidates is None else candidates[picks]
+
+    def _picked_scores(self, n: int) -> np.ndarray | None:
+        """The strategy's ``last_scores`` as a float64 copy of ``n`` values, or ``None``."""
+        scores = getattr(self.strategy_, "last_scores", None)
+        if scores is None:
+            return None
+        scores = np.array(scores, dtype=np.float64).reshape(-1)
+        if scores.shape[0] != n:
+            raise InvalidInputError(
+                f"{self._strategy_label()} reported {scores.shape[0]} last_scores for "
+                f"{n} picks; they must be aligned with the returned positions"
+            )
+        return scores
 
     def _strategy_label(self) -> str:
         return f"strategy {getattr(self.strategy_, 'name', type(self.strategy_).__name__)!r}"
@@ -683,6 +702,7 @@ class ActiveLearner:
         self.n_queries_ = int(state["n_queries"])
         self._strategy_ready = bool(state["strategy_trained"])
         self.last_info_ = copy_tree(dict(state["last_info"]))
+        self.last_scores_ = None  # per-round, not saved
         if strategy_state and _changes_the_model(self.strategy_):
             self._refit()  # the model depends on the restored state (Falcon's postponements)
         return self

@@ -45,6 +45,12 @@ class Strategy(BaseEstimator, ABC):
     without pickle). The defaults describe a stateless strategy: ``{}``, and loading
     anything else is an error. ``check_resumable`` in
     :mod:`fairpool.active.checks` tests the contract.
+
+    **Scores.** A strategy that ranks rows by a score assigns :attr:`last_scores` in
+    :meth:`select`: the score of each returned row, aligned with the picks (higher =
+    wanted more). It is what one round reports, like :attr:`last_info`, not state:
+    it stays out of :meth:`state_dict`. Strategies that do not score rows leave it
+    ``None``.
     """
 
     name: ClassVar[str] = "strategy"
@@ -93,6 +99,26 @@ class Strategy(BaseEstimator, ABC):
     @last_info.setter
     def last_info(self, value: dict[str, Any]) -> None:
         self._last_info = value
+
+    @property
+    def last_scores(self) -> np.ndarray | None:
+        """The score each row of the last selection got, aligned with the returned picks
+        (higher = wanted more), or ``None`` when the strategy does not score rows.
+
+        A read-only float64 view; ``None`` by default. The loop copies it into
+        ``ActiveLearner.last_scores_`` and a session stores it per batch row. Assign it
+        in :meth:`select` (``scores[picks]`` of the array given to :func:`top_k`).
+        """
+        scores = self.__dict__.get("_last_scores")
+        if scores is None:
+            return None
+        view = scores.view()
+        view.flags.writeable = False
+        return view
+
+    @last_scores.setter
+    def last_scores(self, value: np.ndarray | None) -> None:
+        self._last_scores = None if value is None else np.array(value, dtype=np.float64)
 
     @abstractmethod
     def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:

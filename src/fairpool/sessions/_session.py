@@ -585,8 +585,9 @@ class Session:
         -------
         pandas.DataFrame
             The batch's rows in the pool's original columns (plus the id column when the
-            session made the ids), then ``batch`` and ``rank`` (0 = the strategy's first
-            choice), in rank order.
+            session made the ids), then ``batch``, ``rank`` (0 = the strategy's first
+            choice) and ``score`` (the strategy's score of the row, higher = wanted more;
+            empty when the strategy does not score rows), in rank order.
 
         Raises
         ------
@@ -644,6 +645,7 @@ class Session:
         X_available = np.asarray(pool.X[available])  # a fresh array, in pool order
         picks = al.query(X_available, pool.groups[available], n)
         positions = available[picks]
+        scores = [None] * len(positions) if al.last_scores_ is None else al.last_scores_.tolist()
         state, state_format = capture_state(al)
         info = json.dumps(al.last_info_, default=_json_default)
         seconds = time.perf_counter() - started
@@ -666,11 +668,12 @@ class Session:
                  seconds, now),
             ).lastrowid
             con.executemany(
-                "INSERT INTO batch_rows (batch_id, rank, row_id, pool_position) "
-                "VALUES (?, ?, ?, ?)",
-                ((batch_id, rank, ids[int(p)], int(p)) for rank, p in enumerate(positions)),
+                "INSERT INTO batch_rows (batch_id, rank, row_id, pool_position, score) "
+                "VALUES (?, ?, ?, ?, ?)",
+                ((batch_id, rank, ids[int(p)], int(p), score)
+                 for rank, (p, score) in enumerate(zip(positions, scores, strict=True))),
             )
-        return self._batch_frame(batch_id, positions, [ids[int(p)] for p in positions])
+        return self._batch_frame(batch_id, positions, [ids[int(p)] for p in positions], scores)
 
     def _batch_size(self, n: int | None, left: int, budget: int, used: int, held: int,
                     n_available: int) -> int:
@@ -713,12 +716,14 @@ class Session:
             info=_info(self.config),
         )
 
-    def _batch_frame(self, batch_id: int, positions: np.ndarray, ids: list[str]) -> pd.DataFrame:
+    def _batch_frame(self, batch_id: int, positions: np.ndarray, ids: list[str],
+                     scores: list[float | None] | None = None) -> pd.DataFrame:
         frame = self._input_frame("pool", positions)
         if self.config["id"] is None:
             frame.insert(0, self.id_column, ids)
         frame["batch"] = batch_id
         frame["rank"] = np.arange(len(ids))
+        frame["score"] = pd.array([None] * len(ids) if scores is None else scores, dtype="Float64")
         return frame
 
     def batch(self, batch_id: int) -> pd.DataFrame:
@@ -730,13 +735,14 @@ class Session:
             No such batch.
         """
         rows = self._store.all(
-            "SELECT br.row_id, br.pool_position, l.value FROM batch_rows br LEFT JOIN labels l "
+            "SELECT br.row_id, br.pool_position, l.value, br.score FROM batch_rows br "
+            "LEFT JOIN labels l "
             "ON l.batch_id = br.batch_id AND l.rank = br.rank AND l.undone_at IS NULL "
             "WHERE br.batch_id = ? ORDER BY br.rank", (int(batch_id),))
         if not rows:
             raise SessionError(f"there is no batch {batch_id}")
         frame = self._batch_frame(int(batch_id), np.array([r[1] for r in rows]),
-                                  [r[0] for r in rows])
+                                  [r[0] for r in rows], [r[3] for r in rows])
         frame["label"] = [r[2] for r in rows]
         return frame
 

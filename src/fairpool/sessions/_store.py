@@ -30,8 +30,9 @@ Tables
 ``strategies``   the strategy in force from a moment on (the first one written by ``init``).
 ``batches``      one row per query: round, strategy and options, the strategy's info, the
                  learner state after the query.
-``batch_rows``   the rows of each batch with rank and pool position; ``released_at`` marks
-                 a row freed by ``release``.
+``batch_rows``   the rows of each batch with rank, pool position and the strategy's score
+                 (NULL when it does not score rows); ``released_at`` marks a row freed by
+                 ``release``.
 ``releases``     one row per release.
 ``teaches``      one row per teach that stored labels: source, SHA-256, annotator, refused
                  rows; ``undone_at`` marks an undone teach.
@@ -127,6 +128,7 @@ CREATE TABLE batch_rows (
     pool_position INTEGER NOT NULL,
     released_at TEXT,
     release_id INTEGER REFERENCES releases (release_id),
+    score REAL,
     PRIMARY KEY (batch_id, rank)
 );
 CREATE UNIQUE INDEX batch_rows_live ON batch_rows (row_id) WHERE released_at IS NULL;
@@ -279,7 +281,28 @@ class SessionStore:
                 f"the session in {directory} was never finished (its init was interrupted); "
                 "run `fairpool session init` again into that directory"
             )
+        try:
+            store._add_missing_columns()
+        except BaseException:
+            con.close()
+            raise
         return store
+
+    def _add_missing_columns(self) -> None:
+        """Add the columns a store written before they existed lacks (same schema version).
+
+        ``batch_rows.score`` came after the first stores; added empty (NULL: no score
+        recorded), in one write transaction that checks again, so two processes opening
+        the same old store add it once.
+        """
+        if self._has_column("batch_rows", "score"):
+            return
+        with self.write(bump=False) as con:
+            if not self._has_column("batch_rows", "score"):
+                con.execute("ALTER TABLE batch_rows ADD COLUMN score REAL")
+
+    def _has_column(self, table: str, column: str) -> bool:
+        return any(row[1] == column for row in self._con.execute(f"PRAGMA table_info({table})"))
 
     def close(self) -> None:
         """Close the connection."""

@@ -187,6 +187,7 @@ class DecoupledDisagreementSampling(Strategy):
                 rest = scores.copy()
                 rest[above] = np.inf  # all rows above the threshold first
                 picks = top_k(rest, k, rng)
+        self.last_scores = scores[picks]  # the disagreement, also when a threshold ruled
         self.last_info = {
             "max_disagreement": float(scores.max()),
             "n_above_threshold": n_above,

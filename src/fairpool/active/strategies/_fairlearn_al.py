@@ -155,6 +155,7 @@ class FairReductionSampling(Strategy):
                 f"least two groups, got {list(state.group_names)}"
             )
         picks = self._selector.select(state, k, rng)
+        self.last_scores = self._selector.last_scores
         self.last_info = {"selection": self.selection, "constraint": self.constraint,
                           "eps": self._eps}
         return picks

@@ -179,14 +179,19 @@ class FairActiveLearning(Strategy):
         k = check_query_size(k, len(state.pool))
         positions = self._candidate_positions(len(state.pool), k, rng)
         if self.variant == "linear":
-            return positions[top_k(self.scores(state, positions), k, rng)]
+            scores = self.scores(state, positions)
+            chosen = top_k(scores, k, rng)
+            self.last_scores = scores[chosen]
+            return positions[chosen]
         bucket = min(positions.shape[0], 10 * k if self._nested_k is None else self._nested_k)
         if bucket < k:
             raise BudgetError(f"nested_k={self._nested_k} is smaller than the query size k={k}")
         entropy = entropy_score(state.pool_proba[positions])
         uncertain = positions[top_k(entropy, bucket, rng)]
-        disparity = self._expected_disparity(state, uncertain)
-        return uncertain[top_k(-disparity, k, rng)]
+        fairness = -self._expected_disparity(state, uncertain)
+        chosen = top_k(fairness, k, rng)
+        self.last_scores = fairness[chosen]  # the final ranking: lower expected disparity
+        return uncertain[chosen]
 
 
 @register_strategy("fal_fast")

@@ -403,8 +403,10 @@ class FalconSampling(Strategy):
             if in_group.sum() >= k:
                 closeness = -np.abs(proba[:, column] - (1.0 - rate))
                 picks = top_k(np.where(in_group, closeness, -np.inf), k, rng)
+                self.last_scores = closeness[picks]
             else:  # too few rows of the group left: all of them, then the most uncertain
                 picks = top_k(np.where(in_group, np.inf, entropy_score(proba)), k, rng)
+                self.last_scores = None  # group rows come first unscored: no one score
             pick_targets[in_group[picks]] = label
             self._pending = (targets, arm, disparity)
             info.update(
@@ -415,6 +417,7 @@ class FalconSampling(Strategy):
             )
         else:
             picks = self._entropy.select(state, k, rng)
+            self.last_scores = self._entropy.last_scores
         info["mode"] = "falcon" if falcon_round else "entropy"
         self._ledger.expect(len(state.labelled), pick_targets)
         self.last_info = info

@@ -89,7 +89,10 @@ class _UncertaintySampling(Strategy):
     def select(self, state: QueryState, k: int, rng: np.random.Generator) -> np.ndarray:
         """Positions of the ``k`` most uncertain pool rows (ties broken by ``rng``)."""
         k = check_query_size(k, len(state.pool))
-        return top_k(self._score(state.pool_proba), k, rng)
+        scores = self._score(state.pool_proba)
+        picks = top_k(scores, k, rng)
+        self.last_scores = scores[picks]
+        return picks
 
 
 @register_strategy("entropy")

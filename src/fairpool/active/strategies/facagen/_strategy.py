@@ -419,7 +419,9 @@ class FacaGen(Strategy):
             counterfactuals=self._state_counterfactuals(state) if gamma != 0 else None,
             fairness_method=self.fairness_method,
         )
-        picks = top_k(facagen_scores(terms, lam, gamma), k, rng)
+        scores = facagen_scores(terms, lam, gamma)
+        picks = top_k(scores, k, rng)
+        self.last_scores = scores[picks]
         self.last_info = {
             "lam": float(lam),
             "gamma": float(gamma),

@@ -329,7 +329,9 @@ class PandaStrategy(Strategy):
             "temperature": self._require_policy().temperature.item(),
             "seconds_forward": seconds,
         }
-        return top_k(logits, k, rng)
+        picks = top_k(logits, k, rng)
+        self.last_scores = logits[picks]  # the ranked logits (Gumbel-perturbed if stochastic)
+        return picks
 
     # -- the shared representation -------------------------------------------
     def representation(self, X: np.ndarray) -> np.ndarray:
