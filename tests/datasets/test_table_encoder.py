@@ -539,3 +539,39 @@ def test_positive_given_as_text_names_a_numeric_or_boolean_class():
     assert flags.transform(frame).y.tolist() == [0, 1, 0, 1]
     with pytest.raises(InvalidInputError, match=r"positive='2' is not a value"):
         fp.datasets.TableEncoder(target="y", sensitive="g", positive="2").fit(frame)
+
+
+def _people(n: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return pd.DataFrame({"ref": [f"A{i:04d}" for i in range(n)],
+                         "age": rng.integers(18, 70, n), "g": rng.choice(["f", "m"], n),
+                         "y": rng.choice([0, 1], n)})
+
+
+def test_a_numeric_column_with_text_in_the_pool_is_refused_naming_table_and_values():
+    """Concatenating would make 'age' text categories (age=18, ..., age=unknown) silently."""
+    people = _people()
+    lab, pool = people.iloc[:30], people.iloc[30:].drop(columns="y")
+    pool = pool.assign(age=pool["age"].astype(object))
+    pool.loc[pool.index[2], "age"] = "unknown"
+    encoder = fp.datasets.TableEncoder(target="y", sensitive="g", id="ref")
+    with pytest.raises(InvalidInputError, match=r"'age' is numeric in the labelled table but "
+                       r"the pool holds values that are not numbers \(e\.g\. \['unknown'\]\)"):
+        encoder.fit(lab, also={"the pool": pool})
+    with pytest.raises(InvalidInputError, match=r"but also\[0\] holds"):
+        encoder.fit(lab, also=[pool])
+    # Declared categorical, it is categories everywhere (the user's explicit choice).
+    fitted = fp.datasets.TableEncoder(target="y", sensitive="g", id="ref",
+                                      categorical=["age"]).fit(lab, also=[pool])
+    assert "age=unknown" in fitted.feature_names_
+
+
+def test_a_text_column_unique_in_every_row_warns_that_it_looks_like_an_id():
+    people = _people()
+    with pytest.warns(UserWarning, match=r"'ref' has a different value in each of its 60 "
+                      r"rows: it looks like an identifier.*pass id='ref'"):
+        fp.datasets.TableEncoder(target="y", sensitive="g").fit(people)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fp.datasets.TableEncoder(target="y", sensitive="g", id="ref").fit(people)
+        fp.datasets.TableEncoder(target="y", sensitive="g").fit(people.iloc[:10])  # too few

@@ -237,12 +237,14 @@ class TableEncoder(BaseEstimator):
         ----------
         frame : pandas.DataFrame, polars.DataFrame or pyarrow.Table
             The labelled table (with the target column unless ``target=None``).
-        also : sequence of tables, optional
+        also : sequence of tables, or mapping of name to table, optional
             Unlabelled tables with the same columns (the pool): their feature, group and
             cluster values join the categories and the standardisation statistics, as if
             they were rows of ``frame`` (so the labelled table and the pool encode as
             the two tables concatenated would). No label is read from them; a target
-            column there is ignored.
+            column there is ignored. Error messages name a table by its key in a
+            mapping (``{"the pool": pool}``), else as ``also[i]``. A feature column
+            that is numeric in ``frame`` must be numeric in every ``also`` table.
 
         Returns
         -------
@@ -259,7 +261,15 @@ class TableEncoder(BaseEstimator):
         EmptyInputError
             The table has no rows.
         InvalidInputError
-            Any other bad argument (target also sensitive, unsupported dtype, ...).
+            Any other bad argument (target also sensitive, unsupported dtype, a column
+            numeric in ``frame`` holding text in an ``also`` table, ...).
+
+        Warns
+        -----
+        UserWarning
+            A text feature column holds a different value in every row (of at least
+            20): it looks like an identifier (pass it as ``id`` or ``drop``), and
+            one-hot encoding it would add one useless feature per row.
         """
         # Until this fit succeeds the encoder is not fitted (no half-refitted state).
         self.__dict__.pop("features_", None)
@@ -290,15 +300,19 @@ class TableEncoder(BaseEstimator):
         self._check_complete(df, target_role + roles.coded(), "df")
         self.roles_ = roles
 
-        tables = [df]
-        for i, other in enumerate(also or []):
-            argument = f"also[{i}]"
+        tables, names = [df], ["df"]
+        named = (list(also.items()) if isinstance(also, Mapping)
+                 else [(f"also[{i}]", t) for i, t in enumerate(also or [])])
+        for argument, other in named:
+            argument = str(argument)
             table = _unique_columns(to_pandas(other, argument=argument), argument)
             self._require_columns(table, argument, target=False)
             self._check_complete(table, roles.coded(), argument)
             tables.append(table)
-        kept = [self._drop_missing(t, "df" if i == 0 else f"also[{i - 1}]")[0]
-                for i, t in enumerate(tables)]
+            names.append(argument)
+        kept = [self._drop_missing(t, name)[0] for t, name in zip(tables, names, strict=True)]
+        forced = set(as_name_list(self.categorical, "categorical"))
+        _check_feature_kinds(kept, names, [c for c in roles.features if c not in forced])
 
         # The target's coding, from the labelled rows only.
         self.target_coding_: TargetCoding | None = None
@@ -328,13 +342,13 @@ class TableEncoder(BaseEstimator):
             _, values, by_text = value_codes(_concat([t[roles.clusters] for t in kept]))
             self.cluster_coding_ = Coding(roles.clusters, values, by_text)
 
-        forced = set(as_name_list(self.categorical, "categorical"))
         features = [
             fit_feature(_concat([t[col] for t in kept]), col, categorical=col in forced,
                         standardize=bool(self.standardize))
             for col in roles.features
         ]
         self._set_features(features)
+        _warn_identifier_like(features, kept)
 
     def _set_features(self, features: list[Feature]) -> None:
         self.features_ = features
@@ -753,3 +767,54 @@ class TableEncoder(BaseEstimator):
     def load(cls, path: str | Path) -> TableEncoder:
         """Read an encoder :meth:`save` wrote."""
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+#: Fewest rows for a text column with a distinct value in every row to look like an id.
+IDENTIFIER_MIN_ROWS = 20
+
+
+def _check_feature_kinds(tables: list[pd.DataFrame], names: list[str],
+                         columns: list[str]) -> None:
+    """Refuse a feature column that is numeric in the labelled table but not in another.
+
+    Concatenating them would silently turn the column into text categories (``age=18``,
+    ``age=19``, ..., ``age=unknown``): a different model from the one the labelled table
+    describes. The values that are not numbers are named.
+    """
+    first = tables[0]
+    for col in columns:
+        if not _is_numeric(first[col]):
+            continue
+        for name, table in zip(names[1:], tables[1:], strict=True):
+            if _is_numeric(table[col]):
+                continue
+            values = table[col]
+            bad = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
+            shown = [str(v) for v in pd.unique(bad)[:5]]
+            raise InvalidInputError(
+                f"feature column {col!r} is numeric in the labelled table but {name} holds "
+                f"values that are not numbers (e.g. {shown}); fix or remove those values, "
+                f"or list {col!r} in categorical to treat it as categories everywhere"
+            )
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+        series.dtype)
+
+
+def _warn_identifier_like(features: list[Feature], tables: list[pd.DataFrame]) -> None:
+    """Warn about a one-hot column with a distinct value in every row: an id, not a feature."""
+    n_rows = sum(len(t) for t in tables)
+    if n_rows < IDENTIFIER_MIN_ROWS:
+        return
+    for feature in features:
+        if feature.kind == "onehot" and len(feature.categories) == n_rows:
+            warnings.warn(
+                f"feature column {feature.column!r} has a different value in each of its "
+                f"{n_rows} rows: it looks like an identifier, and one-hot encoding it adds "
+                f"{n_rows} features that carry nothing; pass id={feature.column!r} (or "
+                f"drop=[{feature.column!r}])",
+                UserWarning,
+                stacklevel=4,
+            )

@@ -15,6 +15,7 @@ set of groups. What the session adds:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,9 @@ def fit_encoder(
 ) -> Any:
     """Fit the table encoder on the labelled table (vocabulary and groups also from ``also``).
 
+    ``also`` is the pool, then the validation table when there is one (named so in the
+    encoder's messages).
+
     Raises
     ------
     InvalidInputError
@@ -76,7 +80,20 @@ def fit_encoder(
         categorical=list(categorical) if categorical else None,
         positive=positive,
     )
-    encoder.fit(labelled, also=list(also))
+    # The pool and the validation table by name in the encoder's messages, not also[0].
+    names = ["the pool", "the validation table"] + [f"table {i}" for i in range(2, len(also))]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        encoder.fit(labelled, also=dict(zip(names, also, strict=False)))
+    for warning in caught:
+        # A text column with a distinct value in every row is an id the user did not name:
+        # one-hot encoding it would give a session a model of hundreds of useless features.
+        if "looks like an identifier" in str(warning.message):
+            raise InvalidInputError(
+                f"{warning.message} (on the command line: --id COLUMN or --drop COLUMN)")
+    for warning in caught:  # the others (one group, unseen categories) as they were
+        if "looks like an identifier" not in str(warning.message):
+            warnings.warn(warning.message, stacklevel=2)
     if encoder.task_ != "classification":
         raise InvalidInputError(
             f"target column {target!r} is a regression target (float values); a labelling "
