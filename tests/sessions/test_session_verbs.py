@@ -341,7 +341,10 @@ def test_a_bad_label_file_reports_every_refused_row_with_its_line(session, table
         (6, "unknown-1"): "unknown id: not a row of the pool",
         (8, u[3]): "duplicate id (first on line 7)",
         (9, u[4]): "label 'ye\\ns' is not one of the classes ['no', 'yes']",
-        (11, labelled_row): "already labelled (teach 1, <pandas DataFrame>)",
+        (11, labelled_row): "already labelled 'no' (teach 1, <pandas DataFrame>); to change "
+                            "it: `fairpool session undo DIR` (Session.undo()) undoes the last "
+                            "teach with all its labels (repeat back to that teach), then teach "
+                            "the corrected rows",
         (12, not_queried): "not in an open batch: no query has offered this row",
         (14, initial): "already labelled: a row of the initial labelled table",
     }

@@ -6,7 +6,11 @@ every other row is refused with the reason and the line it came from (CSV lines 
 from 1 at the header, as an editor shows them; Parquet files and frames give the row
 number instead). The CSV is read with the standard :mod:`csv` module rather than pandas
 so the line numbers stay true when a quoted cell spans lines or blank lines are skipped.
-A Label Studio JSON export is read by :func:`fairpool.sessions._labelstudio.read_export`.
+A Label Studio JSON export is read by :func:`fairpool.sessions._labelstudio.read_export`;
+a CSV or Parquet file with a ``fairpool_id`` column (Label Studio's CSV export of
+fairpool's tasks, whose ``id`` column is Label Studio's own task id) takes its ids from that
+column unless the id column is named. A row already taught with the same label is skipped
+(counted, not refused); a file with no rows is refused as a whole.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import pandas as pd
 
 from fairpool.datasets import from_foreign_frame, sniff_delimiter
 from fairpool.errors import InvalidInputError, LabelFileError
+from fairpool.sessions._labelstudio import ID_KEY
 from fairpool.sessions._tables import file_sha256, is_parquet
 
 __all__ = [
@@ -123,6 +128,8 @@ class TeachReport:
         The refitted model's metrics (None when no refit happened).
     evaluation : str
         How the metrics were read.
+    same_label : int
+        Rows already taught with the same label: skipped as they are (not refused).
     """
 
     source: str
@@ -133,6 +140,7 @@ class TeachReport:
     noop_of: int | None = None
     metrics: dict[str, float] | None = None
     evaluation: str = ""
+    same_label: int = 0
 
     @property
     def noop(self) -> bool:
@@ -149,9 +157,17 @@ class TeachReport:
         if self.noop:
             return (f"{self.source} was already taught (teach {self.noop_of}, same SHA-256 "
                     f"{self.sha256[:12]}): nothing to do")
+        skipped = (f"{self.same_label} row(s) already taught with the same label: skipped"
+                   if self.same_label else "")
         if self.teach_id is None:
-            return f"stored no labels from {self.source}: all {len(self.refused)} row(s) refused"
+            if not self.refused:
+                return f"stored no labels from {self.source}: {skipped or 'no rows'}"
+            text = f"stored no labels from {self.source}: "
+            text += f"{skipped}; " if skipped else "all "
+            return text + f"{len(self.refused)} row(s) refused"
         text = f"stored {self.stored} label(s) from {self.source} (teach {self.teach_id})"
+        if skipped:
+            text += f"; {skipped}"
         if self.refused:
             text += f"; refused {len(self.refused)} row(s)"
         return text
@@ -169,6 +185,8 @@ def _choose(columns: Sequence[str], explicit: str | None, defaults: Sequence[str
                 f"{source} has no {what} column {explicit!r}; its columns are {list(columns)}"
             )
         return explicit
+    if what == "id" and ID_KEY in columns:
+        return ID_KEY  # Label Studio's CSV export of fairpool's tasks: "id" is its task id
     for name in defaults:
         if name in columns:
             return name
@@ -259,8 +277,26 @@ def read_labels(
     FileNotFoundError
         The file does not exist.
     LabelFileError
-        The file cannot be read or has no id or label column.
+        The file cannot be read, has no id or label column, or has no rows.
+
+    Notes
+    -----
+    Unless ``id_column`` is given, a file or frame with a ``fairpool_id`` column (the key
+    of the fairpool id in the Label Studio tasks fairpool writes) takes its ids from it:
+    Label Studio's CSV export of those tasks also has an ``id`` column, its own task id.
     """
+    read = _read_labels(labels, id_defaults, label_defaults, id_column, label_column,
+                        read_export)
+    if not read.records:
+        if read.format == "labelstudio":
+            raise LabelFileError(f"{read.source} has no annotated task: nothing to teach")
+        raise LabelFileError(f"{read.source} has no rows: a label file needs a header and rows")
+    return read
+
+
+def _read_labels(labels: Any, id_defaults: Sequence[str], label_defaults: Sequence[str],
+                 id_column: str | None, label_column: str | None,
+                 read_export: Callable[[Any], pd.DataFrame] | None) -> LabelFile:
     if isinstance(labels, str | os.PathLike):
         path = Path(labels)
         if not path.is_file():
@@ -354,9 +390,9 @@ def check_records(
     classes: Sequence[str],
     roles: Mapping[str, str],
     reserved: Mapping[str, tuple[int, int]],
-    labelled: Mapping[str, str],
+    labelled: Mapping[str, tuple[str, str]],
     released: Mapping[str, int],
-) -> tuple[list[GoodRow], list[LabelProblem]]:
+) -> tuple[list[GoodRow], list[LabelProblem], int]:
     """Split label records into the rows to store and the refused ones.
 
     Parameters
@@ -369,7 +405,7 @@ def check_records(
     reserved : mapping
         ``id -> (batch, rank)`` of the rows reserved in open batches.
     labelled : mapping
-        ``id -> description`` of rows that already have a live label.
+        ``id -> (value, description)`` of rows that already have a live label.
     released : mapping
         ``id -> batch`` of pool rows whose batch row was released.
 
@@ -378,12 +414,16 @@ def check_records(
     good : list of GoodRow
     problems : list of LabelProblem
         In file order.
+    same_label : int
+        Rows whose id already has a live label equal to theirs: skipped, neither kept nor
+        refused (a growing answers file taught again).
     """
     by_id: dict[str, list[LabelRecord]] = {}
     for r in records:
         by_id.setdefault(r.id, []).append(r)
     good: list[GoodRow] = []
     problems: list[LabelProblem] = []
+    same_label = 0
 
     def refuse(r: LabelRecord, why: str) -> None:
         problems.append(LabelProblem(r.line, r.row, r.id, r.label, why, r.unit))
@@ -417,7 +457,14 @@ def check_records(
             refuse(r, "already labelled: a row of the initial labelled table")
             continue
         if r.id in labelled:
-            refuse(r, f"already labelled ({labelled[r.id]})")
+            value, taught = labelled[r.id]
+            if value == classes[code]:
+                same_label += 1
+            else:
+                refuse(r, f"already labelled {value!r} ({taught}); to change it: "
+                          "`fairpool session undo DIR` (Session.undo()) undoes the last teach "
+                          "with all its labels (repeat back to that teach), then teach the "
+                          "corrected rows")
             continue
         if r.id not in reserved:
             if r.id in released:
@@ -428,4 +475,4 @@ def check_records(
             continue
         batch_id, rank = reserved[r.id]
         good.append(GoodRow(r, batch_id, rank, code, classes[code]))
-    return good, problems
+    return good, problems, same_label

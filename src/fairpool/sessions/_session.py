@@ -813,9 +813,9 @@ class Session:
             roles, labelled, released = self._lookups(ids)
             reserved = {r.row_id: (int(r.batch), int(r.rank))
                         for r in self._reserved().itertuples(index=False)}
-            good, problems = check_records(lf.records, classes=self.classes, roles=roles,
-                                           reserved=reserved, labelled=labelled,
-                                           released=released)
+            good, problems, report.same_label = check_records(
+                lf.records, classes=self.classes, roles=roles, reserved=reserved,
+                labelled=labelled, released=released)
             report.refused = problems
             if not good:
                 return report
@@ -844,22 +844,24 @@ class Session:
                                (int(teach_id),))
         return None if not rows else (metrics_from_json(rows[0][0]), rows[0][1])
 
-    def _lookups(self, ids: list[str]) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
+    def _lookups(self, ids: list[str]
+                 ) -> tuple[dict[str, str], dict[str, tuple[str, str]], dict[str, int]]:
         roles: dict[str, str] = {}
-        labelled: dict[str, str] = {}
+        labelled: dict[str, tuple[str, str]] = {}
         released: dict[str, int] = {}
         for start in range(0, len(ids), 500):
             chunk = tuple(ids[start:start + 500])
             marks = ",".join("?" * len(chunk))
             roles.update(self._store.all(
                 f"SELECT row_id, role FROM rows WHERE row_id IN ({marks})", chunk))
-            for row_id, teach_id, src, line in self._store.all(
-                "SELECT l.row_id, l.teach_id, t.source, l.line FROM labels l JOIN teaches t "
-                f"ON t.teach_id = l.teach_id WHERE l.undone_at IS NULL AND l.row_id IN ({marks})",
+            for row_id, teach_id, src, line, value in self._store.all(
+                "SELECT l.row_id, l.teach_id, t.source, l.line, l.value FROM labels l JOIN "
+                "teaches t ON t.teach_id = l.teach_id "
+                f"WHERE l.undone_at IS NULL AND l.row_id IN ({marks})",
                 chunk,
             ):
                 where = f", line {line}" if line is not None else ""
-                labelled[row_id] = f"teach {teach_id}, {src}{where}"
+                labelled[row_id] = (value, f"teach {teach_id}, {src}{where}")
             released.update(self._store.all(
                 "SELECT row_id, max(batch_id) FROM batch_rows WHERE released_at IS NOT NULL "
                 f"AND row_id IN ({marks}) GROUP BY row_id", chunk))
