@@ -46,3 +46,15 @@ def test_text_in_a_numeric_pool_column_is_refused_naming_the_pool(tmp_path):
                        r"the pool holds values that are not numbers \(e\.g\. \['unknown'\]\)"):
         _create(tmp_path / "s", labelled, pool, id="person")
     assert not (tmp_path / "s" / "session.sqlite").exists()  # nothing half-made
+
+
+def test_missing_feature_values_name_the_table_and_a_fix_a_session_can_use(tmp_path):
+    from fairpool.errors import MissingValueError
+
+    labelled, pool = _tables()
+    pool = pool.assign(age=pool["age"].astype(float))
+    pool.loc[pool.index[[1, 4]], "age"] = np.nan
+    with pytest.raises(MissingValueError, match=r"feature column 'age' of the pool has 2 "
+                       r"missing value\(s\).*fill those values") as caught:
+        _create(tmp_path / "s", labelled, pool, id="person")
+    assert "missing='drop'" not in str(caught.value)

@@ -84,7 +84,15 @@ def fit_encoder(
     names = ["the pool", "the validation table"] + [f"table {i}" for i in range(2, len(also))]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        encoder.fit(labelled, also=dict(zip(names, also, strict=False)))
+        try:
+            encoder.fit(labelled, also=dict(zip(names, also, strict=False)))
+        except MissingValueError as exc:
+            # The encoder's fix (missing='drop') is not a session's: every pool row keeps
+            # its place and id, so missing feature values are filled or the rows removed.
+            message = str(exc).split("; pass missing='drop'")[0]
+            raise MissingValueError(
+                f"{message}; a session keeps every row of its tables, so fill those values "
+                "(or remove those rows from the file) and run init again") from None
     for warning in caught:
         # A text column with a distinct value in every row is an id the user did not name:
         # one-hot encoding it would give a session a model of hundreds of useless features.
