@@ -196,10 +196,10 @@ def fresh(strategy: Strategy) -> Strategy:
     return clone(strategy)
 
 
-def loop(strategy: Strategy, data: CheckData, *, seed: int = 0) -> ActiveLearner:
-    """An ActiveLearner driving ``strategy``, fitted on the initial rows (strategy trained)."""
+def _learner_for(strategy: Strategy, data: CheckData, *, seed: int) -> ActiveLearner:
+    """An unfitted ActiveLearner around ``strategy`` on the check data (validation, groups)."""
     ds = data.dataset
-    al = ActiveLearner(
+    return ActiveLearner(
         strategy,
         _LEARNER,
         seed=seed,
@@ -208,6 +208,12 @@ def loop(strategy: Strategy, data: CheckData, *, seed: int = 0) -> ActiveLearner
         feature_names=ds.feature_names,
         info=ds.info,
     )
+
+
+def loop(strategy: Strategy, data: CheckData, *, seed: int = 0) -> ActiveLearner:
+    """An ActiveLearner driving ``strategy``, fitted on the initial rows (strategy trained)."""
+    ds = data.dataset
+    al = _learner_for(strategy, data, seed=seed)
     if strategy.requires_fit:
         al.fit_strategy(ds.subset(np.union1d(data.initial, data.validation)))
     d0 = data.initial
@@ -278,16 +284,7 @@ def resume(strategy: Strategy, data: CheckData, original: ActiveLearner, saved: 
     """A new loop around ``strategy`` (a fresh, untrained copy), fitted on ``original``'s
     labelled rows in their order, with the state ``saved`` loaded: a new process resuming.
     """
-    ds = data.dataset
-    al = ActiveLearner(
-        strategy,
-        _LEARNER,
-        seed=seed,
-        validation=ds.subset(data.validation),
-        group_names=ds.group_names,
-        feature_names=ds.feature_names,
-        info=ds.info,
-    )
+    al = _learner_for(strategy, data, seed=seed)
     labelled = original.labelled_
     al.fit(labelled.X, labelled.y, labelled.groups)
     return al.load_state_dict(saved)

@@ -522,7 +522,7 @@ def read_export(source: Any) -> pd.DataFrame:
         key = ("task", str(task)) if task is not None else ("id", row["id"])
         if key not in minimal:
             minimal[key] = []
-            rows.append(key)  # placeholder: the task's place is its first record's
+            rows.append(key)  # the task keeps the place of its first record
         minimal[key].append((_moment(entry, line), line, row))
     resolved = [_latest(minimal[r]) if isinstance(r, tuple) else r for r in rows]
     frame = pd.DataFrame(resolved, columns=list(EXPORT_COLUMNS))
