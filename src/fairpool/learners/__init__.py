@@ -7,7 +7,10 @@
   best available device (:func:`select_device`);
 - :class:`FairReductionClassifier`: fairlearn's exponentiated-gradient reduction;
 - :class:`CausallyConsistent`: the FACA-GEN counterfactual-consistency learner;
-- :class:`PostponingClassifier`, :class:`PostponementLedger`: Falcon's postponement.
+- :class:`PostponingClassifier`, :class:`PostponementLedger`: Falcon's postponement;
+- :func:`check_fit_input`, :func:`check_predict_input`, :func:`single_class_message`:
+  the input checks every fairpool estimator shares (scikit-learn's ``validate_data``
+  with fairpool's errors), for the estimators of :mod:`fairpool.mitigation` too.
 
 Examples
 --------
@@ -48,6 +51,11 @@ from fairpool.learners._registry import (
     unregister_learner,
     xgboost_classifier,
 )
+from fairpool.learners._validation import (
+    check_fit_input,
+    check_predict_input,
+    single_class_message,
+)
 
 # The torch classifiers load on first use, so that importing the learners (and so every
 # `fairpool session` command) does not pay torch's ~3 s import unless a torch learner runs.
@@ -72,6 +80,8 @@ __all__ = [
     "causally_consistent",
     "check_constraint",
     "check_eps",
+    "check_fit_input",
+    "check_predict_input",
     "consistency_loss",
     "consistency_objective",
     "learner_factory",
@@ -81,6 +91,7 @@ __all__ = [
     "mlp_cf",
     "register_learner",
     "select_device",
+    "single_class_message",
     "torch_linear",
     "torch_mlp",
     "unregister_learner",
