@@ -375,6 +375,18 @@ def test_works_as_the_active_learning_loop_learner(adult, method):
     assert len(frame) == 3 and frame["accuracy"].iloc[-1] > 0.6
 
 
+def test_the_loop_with_tiny_race_groups_takes_the_fallbacks():
+    ds = fp.datasets.load("adult", sensitive="race", standardize=True)
+    ds = ds.subset(np.random.default_rng(0).permutation(ds.n_samples)[:3000])
+    learner = ResampledClassifier(resampler=GroupResampler("smote", random_state=0))
+    with pytest.warns(UserWarning, match="has no rows with label|too few"):
+        history = fp.active.run(
+            ds, strategy="entropy", learner=learner, budget=40, batch_size=20, seed=0,
+            metrics=["accuracy"],
+        )
+    assert history.to_frame()["accuracy"].iloc[-1] > 0.6
+
+
 # -- scikit-learn's estimator checks --------------------------------------------------
 
 # module-level names, so that the checks can pickle them

@@ -275,6 +275,17 @@ def test_works_as_the_active_learning_loop_learner(adult):
     assert frame["accuracy"].iloc[-1] > 0.6
 
 
+def test_the_loop_with_tiny_race_groups_warns_and_goes_on():
+    ds = fp.datasets.load("adult", sensitive="race", standardize=True)
+    ds = ds.subset(np.random.default_rng(0).permutation(ds.n_samples)[:3000])
+    with pytest.warns(UserWarning, match="has no rows with label"):
+        history = fp.active.run(
+            ds, strategy="entropy", learner=Reweighing(), budget=40, batch_size=20, seed=0,
+            metrics=["accuracy"],
+        )
+    assert history.to_frame()["accuracy"].iloc[-1] > 0.6
+
+
 # -- scikit-learn's estimator checks --------------------------------------------------
 
 
