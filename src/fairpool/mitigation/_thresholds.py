@@ -22,6 +22,10 @@ its ROC points; a point on the hull's upper chain mixes two adjacent thresholds;
 below it (needed by equalized odds for the groups whose hull is not the lowest) also
 mixes in "reject everyone". Demographic parity is the same with the selection rate as
 the common coordinate.
+
+Why one module: the hull helpers, the per-row hash and the estimator are one algorithm
+(the rule the search returns is the rule ``predict`` applies); split apart, each piece
+would be private to the other and read only next to it.
 """
 
 from __future__ import annotations
@@ -138,6 +142,34 @@ def _row_uniforms(X: np.ndarray, groups: np.ndarray, seed: int) -> np.ndarray:
         for j in range(bits.shape[1]):  # one pass per column, vectorised over rows
             h = _splitmix(h ^ bits[:, j] ^ np.uint64(0x9E3779B97F4A7C15 * (j + 1) % 2**64))
     return (h >> np.uint64(11)).astype(np.float64) / 2.0**53
+
+
+def holdout_mask(groups: np.ndarray, y_codes: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Rows held out: ``fraction`` of each (group, label) cell, rounded, at least one row
+    of every cell of two or more and never a cell's last row (none when ``fraction`` is 0).
+
+    Parameters
+    ----------
+    groups, y_codes : ndarray of int, shape (n,)
+        Group codes and label codes (0 or 1).
+    fraction : float in [0, 1)
+    seed : int
+        Seeds which rows of a cell are held out.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    if fraction <= 0:
+        return np.zeros(groups.shape[0], dtype=bool)
+    cells = groups * 2 + y_codes
+    order = np.lexsort((np.random.default_rng(seed).random(cells.size), cells))
+    sizes = np.bincount(cells)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    rank = np.empty(cells.size, dtype=np.int64)
+    rank[order] = np.arange(cells.size) - starts[cells[order]]
+    wanted = np.clip(np.rint(sizes * fraction), 1, np.maximum(sizes - 1, 0))
+    return rank < wanted[cells]
 
 
 def _has_method(name: str):
@@ -377,7 +409,7 @@ class GroupThresholdClassifier(ClassifierMixin, BaseEstimator):
             return everything
         base = LogisticRegression(max_iter=1000) if self.estimator is None else self.estimator
         self.estimator_ = clone(base)
-        held = self._holdout(groups, y_codes, seed) if self.holdout_fraction > 0 else ~everything
+        held = holdout_mask(groups, y_codes, float(self.holdout_fraction), seed)
         self.estimator_.fit(X[~held], y[~held])
         complete = (
             np.unique(groups[held]).size == len(self.groups_)
@@ -391,18 +423,6 @@ class GroupThresholdClassifier(ClassifierMixin, BaseEstimator):
                 UserWarning, stacklevel=3,
             )
         return held if complete else everything
-
-    def _holdout(self, groups: np.ndarray, y_codes: np.ndarray, seed: int) -> np.ndarray:
-        """Hold out ``holdout_fraction`` of each (group, label) cell, at least one row of
-        every cell of two or more and never a cell's last row."""
-        cells = groups * 2 + y_codes
-        order = np.lexsort((np.random.default_rng(seed).random(cells.size), cells))
-        sizes = np.bincount(cells)
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        rank = np.empty(cells.size, dtype=np.int64)
-        rank[order] = np.arange(cells.size) - starts[cells[order]]
-        wanted = np.clip(np.rint(sizes * float(self.holdout_fraction)), 1, sizes - 1)
-        return rank < wanted[cells]
 
     def _scores(self, X: np.ndarray) -> np.ndarray:
         if hasattr(self.estimator_, "predict_proba"):
