@@ -1,11 +1,17 @@
-"""A classifier trained under a fairness constraint by fairlearn's exponentiated gradient.
+"""A classifier trained under a fairness constraint by one of fairlearn's reductions.
 
 :class:`FairReductionClassifier` wraps any scikit-learn classifier whose ``fit``
 takes ``sample_weight`` (the base learner) in
 :class:`fairlearn.reductions.ExponentiatedGradient` (Agarwal et al., "A Reductions
-Approach to Fair Classification", ICML 2018). The reduction itself is fairlearn's;
-this module only gives it the learner API the active-learning loop expects:
+Approach to Fair Classification", ICML 2018) or, with ``method="grid_search"``, in
+:class:`fairlearn.reductions.GridSearch` (the same paper's grid over the Lagrange
+multipliers, Section 3.4). The reductions themselves are fairlearn's;
+this module only gives them the learner API the active-learning loop expects:
 ``fit(X, y, *, sensitive_features)``, ``predict_proba`` and a *seeded* ``predict``.
+
+Grid search returns one deterministic classifier, the grid's best trade-off of error
+and constraint violation (``best_idx_``): ``predict`` and ``predict_proba`` are that
+classifier's (0/1 probabilities when the base learner has no ``predict_proba``).
 
 The reduction returns a randomised classifier: a distribution (``weights_``) over
 best-response classifiers (``predictors_``). ``predict_proba`` is that randomised
@@ -14,6 +20,7 @@ as fairlearn computes it for its ``predict``: the probability that it answers th
 positive class is the total weight of the best responses that predict it.
 ``predict`` draws from that distribution with fairlearn's ``predict``, with
 ``random_state`` fixed so the same model gives the same labels on every call.
+(That is exponentiated gradient; grid search's one classifier needs no draw.)
 
 ``sensitive_features`` is fit metadata: inside a scikit-learn ``Pipeline`` or
 ``cross_val_score`` with metadata routing enabled, request it with
@@ -44,7 +51,10 @@ from fairpool.learners._validation import (
 )
 from fairpool.metrics import check_disparity_name
 
-__all__ = ["FairReductionClassifier", "FairnessConstraint", "FAIRNESS_CONSTRAINTS", "check_eps"]
+__all__ = [
+    "FAIRNESS_CONSTRAINTS", "REDUCTION_METHODS", "FairReductionClassifier",
+    "FairnessConstraint", "check_eps",
+]
 
 #: ``"error_rate"`` is the alias of ``"error_rate_parity"`` (fairlearn's ErrorRateParity).
 FairnessConstraint = Literal[
@@ -54,6 +64,10 @@ FairnessConstraint = Literal[
 FAIRNESS_CONSTRAINTS: tuple[str, ...] = (
     "demographic_parity", "error_rate_parity", "equalized_odds"
 )
+
+
+#: The reductions :class:`FairReductionClassifier` runs (``method``).
+REDUCTION_METHODS: tuple[str, ...] = ("exponentiated_gradient", "grid_search")
 
 
 def check_eps(eps: float) -> float:
@@ -106,7 +120,7 @@ def _moment(constraint: str, eps: float) -> Any:
 
 
 class FairReductionClassifier(ClassifierMixin, BaseEstimator):
-    """A binary classifier fitted under a fairness constraint by exponentiated gradient.
+    """A binary classifier fitted under a fairness constraint by a fairlearn reduction.
 
     Parameters
     ----------
@@ -122,19 +136,31 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         allows is ``2 * eps``; ``eps`` also sets the reduction's Lagrange-multiplier
         bound ``B = 1 / eps``, as in fairlearn.
     max_iter : int, default=50
-        Iterations of exponentiated gradient.
+        Iterations of exponentiated gradient (not used by grid search).
     random_state : int, default=0
-        Seed of the randomised ``predict``.
+        Seed of the randomised ``predict`` (exponentiated gradient only).
+    method : {"exponentiated_gradient", "grid_search"}
+        fairlearn's ``ExponentiatedGradient`` (a randomised classifier meeting the
+        bound) or ``GridSearch`` (the best of ``grid_size`` deterministic classifiers
+        by ``constraint_weight``; the bound is not enforced).
+    grid_size : int, default=10
+        Grid search: number of Lagrange-multiplier vectors tried (fairlearn's
+        ``grid_size``).
+    grid_limit : float, default=2.0
+        Grid search: the multipliers range over ``[-grid_limit, grid_limit]``.
+    constraint_weight : float in [0, 1], default=0.5
+        Grid search: the best classifier minimises
+        ``(1 - constraint_weight) * error + constraint_weight * violation``.
 
     Attributes
     ----------
-    reduction_ : fairlearn.reductions.ExponentiatedGradient
+    reduction_ : fairlearn.reductions.ExponentiatedGradient or GridSearch
         The fitted reduction (trained on the label codes 0 and 1).
     classes_ : ndarray of shape (2,)
         The two labels, sorted; ``array([0, 1])`` when the labels are 0 and 1
         (of any numeric dtype). The second is the positive class of the constraint.
     n_iter_ : int
-        Iterations of exponentiated gradient run.
+        Iterations of exponentiated gradient run, or classifiers fitted by grid search.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` was a DataFrame with string column names.
@@ -148,6 +174,9 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
     >>> clf = FairReductionClassifier(eps=0.05).fit(X, y, sensitive_features=g)
     >>> clf.predict_proba(X).shape
     (200, 2)
+    >>> grid = FairReductionClassifier(method="grid_search", grid_size=5)
+    >>> grid.fit(X, y, sensitive_features=g).n_iter_
+    5
     """
 
     def __init__(
@@ -158,12 +187,20 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         eps: float = 0.04,
         max_iter: int = 50,
         random_state: int = 0,
+        method: Literal["exponentiated_gradient", "grid_search"] = "exponentiated_gradient",
+        grid_size: int = 10,
+        grid_limit: float = 2.0,
+        constraint_weight: float = 0.5,
     ) -> None:
         self.base = base
         self.constraint = constraint
         self.eps = eps
         self.max_iter = max_iter
         self.random_state = random_state
+        self.method = method
+        self.grid_size = grid_size
+        self.grid_limit = grid_limit
+        self.constraint_weight = constraint_weight
 
     def __sklearn_tags__(self) -> Any:
         """scikit-learn's tags: a binary classifier."""
@@ -194,7 +231,8 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         Raises
         ------
         InvalidInputError
-            Bad ``constraint``, ``eps`` or ``max_iter``, a base learner whose
+            Bad ``constraint``, ``eps``, ``max_iter``, ``method``, ``grid_size``,
+            ``grid_limit`` or ``constraint_weight``, a base learner whose
             ``fit`` takes no ``sample_weight``, no ``sensitive_features``, a single
             class in ``y``, or ``X`` that is not a non-empty numeric 2-D array.
         NonBinaryLabelError
@@ -206,9 +244,8 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         SingleGroupError
             If ``sensitive_features`` holds a single group.
         """
-        from fairlearn.reductions import ExponentiatedGradient
-
         constraint = check_constraint(self.constraint)
+        self._check_method()
         eps = check_eps(self.eps)
         max_iter = self.max_iter
         if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
@@ -246,18 +283,53 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
                 "sensitive_features holds a single group: a fairness constraint needs at "
                 "least two groups among the rows it is fitted on"
             )
-        self.reduction_ = ExponentiatedGradient(
-            base, _moment(constraint, eps), eps=eps, max_iter=int(self.max_iter)
-        )
+        self.reduction_ = self._reduction(base, constraint, eps)
         self.reduction_.fit(X, codes.astype(np.int64), sensitive_features=groups)
         numeric = labels.dtype.kind in "biuf"
         # Labels 0 and 1 of any numeric dtype are reported as the integers 0 and 1.
         self.classes_ = np.array([0, 1]) if numeric and set(labels.tolist()) == {0, 1} else labels
-        self.n_iter_ = int(self.reduction_.last_iter_) + 1
+        if self.method == "grid_search":
+            self.n_iter_ = len(self.reduction_.predictors_)
+        else:
+            self.n_iter_ = int(self.reduction_.last_iter_) + 1
         return self
+
+    def _check_method(self) -> None:
+        """Validate ``method`` and the grid-search parameters."""
+        if self.method not in REDUCTION_METHODS:
+            raise InvalidInputError(
+                f"method must be one of {REDUCTION_METHODS}, got {self.method!r}"
+            )
+        size = self.grid_size
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+            raise InvalidInputError(f"grid_size must be a positive integer, got {size!r}")
+        for name, bounds, inside in (
+            ("grid_limit", "a positive number", lambda v: v > 0),
+            ("constraint_weight", "a number in [0, 1]", lambda v: 0 <= v <= 1),
+        ):
+            value = getattr(self, name)
+            real = not isinstance(value, bool) and isinstance(value, int | float | np.number)
+            if not (real and math.isfinite(value) and inside(value)):
+                raise InvalidInputError(f"{name} must be {bounds}, got {value!r}")
+
+    def _reduction(self, base: Any, constraint: str, eps: float) -> Any:
+        """The unfitted fairlearn reduction ``method`` names."""
+        from fairlearn.reductions import ExponentiatedGradient, GridSearch
+
+        if self.method == "grid_search":
+            return GridSearch(
+                base, _moment(constraint, eps), constraint_weight=float(self.constraint_weight),
+                grid_size=int(self.grid_size), grid_limit=float(self.grid_limit),
+            )
+        return ExponentiatedGradient(
+            base, _moment(constraint, eps), eps=eps, max_iter=int(self.max_iter)
+        )
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability that the randomised classifier answers each class.
+
+        For grid search: the best classifier's ``predict_proba`` (its 0/1 predictions
+        when the base learner has none).
 
         Parameters
         ----------
@@ -277,6 +349,12 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         """
         X = check_predict_input(self, X, attribute="reduction_")
         reduction = self.reduction_
+        if self.method == "grid_search":
+            best = reduction.predictors_[reduction.best_idx_]
+            if hasattr(best, "predict_proba"):
+                return np.asarray(best.predict_proba(X), dtype=np.float64)
+            positive = np.asarray(best.predict(X), dtype=np.float64)
+            return np.column_stack((1.0 - positive, positive))
         # The probability mass function of fairlearn's randomised classifier, from its
         # public attributes, with the operations (and so the rounding) fairlearn uses.
         predictions = {}
@@ -292,7 +370,8 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Labels drawn from the randomised classifier with seed ``random_state``.
 
-        ``classes_[reduction_.predict(X, random_state=random_state)]``.
+        ``classes_[reduction_.predict(X, random_state=random_state)]``; for grid search
+        ``classes_[reduction_.predict(X)]`` (its best classifier's labels).
 
         Parameters
         ----------
@@ -310,7 +389,10 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
             ``X`` has another number of features than the training data.
         """
         X = check_predict_input(self, X, attribute="reduction_")
-        draws = np.asarray(
-            self.reduction_.predict(X, random_state=self.random_state), dtype=np.int64
-        )
+        if self.method == "grid_search":
+            draws = np.asarray(self.reduction_.predict(X), dtype=np.int64)
+        else:
+            draws = np.asarray(
+                self.reduction_.predict(X, random_state=self.random_state), dtype=np.int64
+            )
         return self.classes_[draws]
