@@ -12,12 +12,16 @@ import pandas as pd
 import polars as pl
 import pytest
 import scipy.sparse as sp
+import sklearn
 from fairlearn.postprocessing import ThresholdOptimizer
 from scipy.optimize import linprog
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
@@ -295,6 +299,22 @@ def test_tiny_cells_fall_back_to_all_rows_with_a_warning():
     assert clf.predict(X, sensitive_features=g).shape == y.shape
 
 
+def test_decision_function_scores_and_metadata_routing():
+    X, y, g = _data(seed=13)
+    svc = GroupThresholdClassifier(LinearSVC(), random_state=0).fit(X, y, sensitive_features=g)
+    assert not hasattr(svc, "predict_proba")
+    rates = svc.holdout_rates_["selection_rate"]
+    np.testing.assert_allclose(rates, rates.iloc[0], atol=1e-12)
+    with sklearn.config_context(enable_metadata_routing=True):
+        step = GroupThresholdClassifier(random_state=0).set_fit_request(
+            sensitive_features=True).set_predict_request(sensitive_features=True)
+        pipe = make_pipeline(StandardScaler(), step).fit(X, y, sensitive_features=g)
+        Z = StandardScaler().fit_transform(X)
+        direct = GroupThresholdClassifier(random_state=0).fit(Z, y, sensitive_features=g)
+        np.testing.assert_array_equal(
+            pipe.predict(X, sensitive_features=g), direct.predict(Z, sensitive_features=g))
+
+
 # -- fairlearn's ThresholdOptimizer on real data -------------------------------------------
 
 
@@ -307,7 +327,8 @@ def test_as_fair_and_as_accurate_as_fairlearn(name, sensitive):
                                    stratify=cells)
     held, test = train_test_split(rest, test_size=0.5, random_state=0, stratify=cells[rest])
     train = train[:6000]  # the base model's quality is not under test
-    base = LogisticRegression(max_iter=1000).fit(X[train], y[train])
+    base = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    base.fit(X[train], y[train])
     ours = GroupThresholdClassifier(base, prefit=True, random_state=0).fit(
         X[held], y[held], sensitive_features=g[held])
     theirs = ThresholdOptimizer(
