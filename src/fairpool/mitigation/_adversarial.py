@@ -200,6 +200,14 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
     nothing to predict). A (group, label) cell with no rows needs nothing special: the
     adversary's targets are the groups present.
 
+    The number of steps is ``epochs * ceil(n / batch_size)``: on small training sets
+    (an active-learning round's tens to hundreds of rows, one batch an epoch) the
+    default weight of 10 overpowers the few predictor steps (measured: accuracy 0.34
+    in an Adult campaign of 140 labels, against 0.74 with ``adversary_weight=3``);
+    lower the weight or raise ``epochs`` there. For equalized odds the adversary
+    is weaker: on Adult a weight of 3 took the equalized-odds difference from 0.095
+    to 0.081, a weight of 10 raised it.
+
     Examples
     --------
     >>> import numpy as np
