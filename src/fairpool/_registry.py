@@ -4,8 +4,11 @@
 A :class:`Registry` maps names to factories. It fills itself on first use from two
 places, both visible and both loud when broken:
 
-1. the package that holds the built-ins (``builtin_package``), imported once: its
-   curated ``__init__`` imports every built-in module, whose classes register on import;
+1. the packages that hold the built-ins (``builtin_package``, one name or several),
+   imported once: each curated ``__init__`` imports its built-in modules, whose classes
+   register on import (the learners' registry also loads ``fairpool.mitigation``, a
+   layer above ``fairpool.learners``, so that a mitigation is a learner by name without
+   the learners importing it);
 2. the ``importlib.metadata`` entry points of group ``entry_point_group`` (how a
    third-party package adds a strategy or learner without touching fairpool).
 
@@ -37,8 +40,8 @@ class Registry:
     ----------
     kind : str
         What is registered, for messages.
-    builtin_package : str
-        Dotted name of the package whose import registers the built-ins.
+    builtin_package : str or tuple of str
+        Dotted name(s) of the package(s) whose import registers the built-ins.
     entry_point_group : str
         The entry-point group third-party packages declare their additions in.
     check : callable, optional
@@ -50,12 +53,15 @@ class Registry:
         self,
         kind: str,
         *,
-        builtin_package: str,
+        builtin_package: str | tuple[str, ...],
         entry_point_group: str,
         check: Callable[[str, Any], None] | None = None,
     ) -> None:
         self.kind = kind
         self.builtin_package = builtin_package
+        self._builtin_packages = (
+            (builtin_package,) if isinstance(builtin_package, str) else tuple(builtin_package)
+        )
         self.entry_point_group = entry_point_group
         self._check = check
         self._items: dict[str, Any] = {}
@@ -78,7 +84,8 @@ class Registry:
             )
         if self._check is not None:
             self._check(name, obj)
-        builtin = str(getattr(obj, "__module__", "")).startswith(self.builtin_package + ".")
+        module = str(getattr(obj, "__module__", ""))
+        builtin = any(module.startswith(package + ".") for package in self._builtin_packages)
         if not builtin:  # a user's name must not clash with a built-in loaded later
             self._ensure_loaded()
         current = self._items.get(name)
@@ -123,7 +130,8 @@ class Registry:
             return
         self._loading = True
         try:
-            importlib.import_module(self.builtin_package)
+            for package in self._builtin_packages:
+                importlib.import_module(package)
             for entry in importlib.metadata.entry_points(group=self.entry_point_group):
                 try:
                     obj = entry.load()

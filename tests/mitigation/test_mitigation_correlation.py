@@ -234,11 +234,6 @@ def test_correlation_removal_lowers_demographic_parity_on_adult(adult):
     assert (fair.predict(X[test], sensitive_features=g[test]) == y[test]).mean() > 0.8
 
 
-@pytest.mark.xfail(
-    raises=InvalidInputError, strict=True,
-    reason="fp.active's loop does not yet pass the rows' groups to predict/predict_proba "
-    "(ActiveLearner.predict calls model_.predict(X)), and the projection needs them",
-)
 def test_works_as_the_active_learning_loop_learner(adult):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

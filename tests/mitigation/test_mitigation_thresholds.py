@@ -354,11 +354,6 @@ def test_as_fair_and_as_accurate_as_fairlearn(name, sensitive):
 # -- the active-learning loop and scikit-learn ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    raises=InvalidInputError, strict=False,
-    reason="until the loop passes the rows' group codes to a predict that takes "
-    "sensitive_features (issue 13), the thresholds have no groups to apply",
-)
 def test_works_as_the_active_learning_loop_learner():
     data = fp.datasets.load("adult", sensitive="sex")
     with warnings.catch_warnings():

@@ -45,7 +45,7 @@ from fairpool.active._checkpoint import (
 )
 from fairpool.active._preprocessing import LabelledScaler
 from fairpool.active._registry import make_strategy
-from fairpool.active._state import LabelledSet, Pool, QueryState
+from fairpool.active._state import LabelledSet, Pool, QueryState, model_output
 from fairpool.active._strategy import Strategy, check_query_size
 from fairpool.errors import (
     EmptyInputError,
@@ -715,11 +715,21 @@ class ActiveLearner:
         }
 
     # -- predictions and data ------------------------------------------------
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities of the current model for the rows ``X`` (raw features)."""
+    def predict_proba(self, X: Any, groups: Any = None) -> np.ndarray:
+        """Class probabilities of the current model for the rows ``X`` (raw features).
+
+        ``groups`` (the rows' sensitive groups, names or codes) reach a model whose
+        ``predict_proba`` takes ``sensitive_features``; other models ignore them.
+        """
         self._check_fitted()
         X = _features(X, "X", n_features=self._X.shape[1])
-        return np.asarray(self.model_.predict_proba(self._scaler.transform(X)))
+        codes = self._row_codes(groups, X.shape[0])
+        return model_output(self.model_, "predict_proba", self._scaler.transform(X), codes)
+
+    def _row_codes(self, groups: Any, n: int) -> np.ndarray | None:
+        if groups is None:
+            return None
+        return self._vocabulary.encode(_check_groups(groups, "groups", n), "groups", n)
 
     def transform(self, X: Any) -> np.ndarray:
         """The rows ``X`` (raw features) as the model sees them (standardised when enabled)."""
@@ -727,11 +737,16 @@ class ActiveLearner:
         X = _features(X, "X", n_features=self._X.shape[1])
         return self._scaler.transform(X)
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels of the current model for the rows ``X`` (raw features)."""
+    def predict(self, X: Any, groups: Any = None) -> np.ndarray:
+        """Predicted labels of the current model for the rows ``X`` (raw features).
+
+        ``groups`` (the rows' sensitive groups, names or codes) reach a model whose
+        ``predict`` takes ``sensitive_features`` (per-group thresholds need them).
+        """
         self._check_fitted()
         X = _features(X, "X", n_features=self._X.shape[1])
-        return np.asarray(self.model_.predict(self._scaler.transform(X)))
+        codes = self._row_codes(groups, X.shape[0])
+        return model_output(self.model_, "predict", self._scaler.transform(X), codes)
 
     @property
     def labelled_(self) -> LabelledSet:

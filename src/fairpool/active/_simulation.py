@@ -322,7 +322,7 @@ def run(
         return float(optimal_transport_distance(labelled, ot_reference, method="exact"))
 
     def record(round_: int, picked: np.ndarray, seconds_fit: float, seconds_select: float) -> dict:
-        y_pred = al.predict(X_test)
+        y_pred = al.predict(X_test, g_test)
         row: dict[str, Any] = {"round": round_, "n_labelled": al.n_labelled_}
         for name, function in metric_functions.items():
             if function is None:

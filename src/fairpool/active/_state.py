@@ -7,6 +7,7 @@ not by convention.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,7 +15,40 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LabelledSet", "Pool", "QueryState"]
+__all__ = ["LabelledSet", "Pool", "QueryState", "model_output"]
+
+
+def model_output(model: Any, method: str, X: Any, groups: Any = None) -> np.ndarray:
+    """``model.<method>(X)``, passing ``sensitive_features=groups`` where the method takes it.
+
+    Group-aware models (per-group thresholds, correlation removal) need the rows' groups
+    at prediction time; the loop knows them for the pool, the validation and the test
+    rows, and hands them over through this one function.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted model.
+    method : {"predict", "predict_proba", "decision_function"}
+    X : array-like of shape (n, d)
+    groups : array-like of shape (n,), optional
+        Group codes of the rows; not passed when None.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    function = getattr(model, method)
+    if groups is not None and _takes_groups(function):
+        return np.asarray(function(X, sensitive_features=groups))
+    return np.asarray(function(X))
+
+
+def _takes_groups(function: Any) -> bool:
+    try:
+        return "sensitive_features" in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,4 +120,7 @@ class QueryState:
     @cached_property
     def pool_proba(self) -> np.ndarray:
         """``model.predict_proba(pool.X)``, computed once per state and shared."""
-        return np.asarray(self.model.predict_proba(self.pool.X), dtype=np.float64)
+        return np.asarray(
+            model_output(self.model, "predict_proba", self.pool.X, self.pool.groups),
+            dtype=np.float64,
+        )

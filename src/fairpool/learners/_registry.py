@@ -50,7 +50,9 @@ def _check_factory(name: str, obj: Any) -> None:
 
 _LEARNERS = Registry(
     "learner",
-    builtin_package="fairpool.learners",
+    # fairpool.mitigation registers its estimators as learners too (reweighing, thresholds,
+    # ...); it is a layer above, so it is loaded by name here, not imported.
+    builtin_package=("fairpool.learners", "fairpool.mitigation"),
     entry_point_group="fairpool.learners",
     check=_check_factory,
 )

@@ -38,7 +38,7 @@ import numpy as np
 from scipy.special import expit
 
 from fairpool._progress import TerminalProgress
-from fairpool.active._state import QueryState
+from fairpool.active._state import QueryState, model_output
 from fairpool.active.strategies._newton_refit import (
     _BLOCK_ELEMENTS,
     DEFAULT_NEWTON_STEPS,
@@ -219,7 +219,7 @@ def _refit_outputs(state: QueryState, cand: np.ndarray, soft: bool) -> Iterator[
     """
     X_lab = np.asarray(state.labelled.X)
     y_lab = np.asarray(state.labelled.y)
-    X_ref = state.validation.X
+    X_ref, g_ref = state.validation.X, state.validation.groups
     X_fit = np.empty((X_lab.shape[0] + 1, X_lab.shape[1]), dtype=X_lab.dtype)
     X_fit[:-1] = X_lab
     g_fit = np.append(np.asarray(state.labelled.groups), 0)
@@ -240,9 +240,11 @@ def _refit_outputs(state: QueryState, cand: np.ndarray, soft: bool) -> Iterator[
             else:
                 learner.fit(X_fit, y_fit)
             if soft:
-                out[i] = learner.predict_proba(X_ref)[:, _positive_column(learner)]
+                out[i] = model_output(learner, "predict_proba", X_ref, g_ref)[
+                    :, _positive_column(learner)
+                ]
             else:
-                out[i] = learner.predict(X_ref)
+                out[i] = model_output(learner, "predict", X_ref, g_ref)
             bar.advance()
         yield out
     bar.close()
@@ -361,11 +363,11 @@ def current_disparity(
         logits = NewtonRefit(state, steps=1).current_logits  # steps only move candidates
         out = expit(logits) if soft else (logits > 0).astype(np.float32)
     elif soft:
-        out = np.asarray(state.model.predict_proba(state.validation.X))[
-            :, _positive_column(state.model)
-        ]
+        out = model_output(
+            state.model, "predict_proba", state.validation.X, state.validation.groups
+        )[:, _positive_column(state.model)]
     else:
-        out = np.asarray(state.model.predict(state.validation.X))
+        out = model_output(state.model, "predict", state.validation.X, state.validation.groups)
     return float(_disparity_batch(out[None, :], state, fairness)[0])
 
 
