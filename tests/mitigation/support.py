@@ -47,4 +47,6 @@ def with_groups(cls):
         method = getattr(cls, name, None)
         if method is not None and "sensitive_features" in inspect.signature(method).parameters:
             namespace[name] = _filled(name)
-    return type(f"{cls.__name__}WithGroups", (cls,), namespace)
+    made = type(f"{cls.__name__}WithGroups", (cls,), namespace)
+    globals()[made.__name__] = made  # found by name here, so scikit-learn's pickle check works
+    return made

@@ -223,7 +223,6 @@ def test_pandas_polars_and_string_labels(toy):
 # The test-only subclass lives in this module under its own name, so that the checks
 # that pickle a fitted estimator can find its class.
 AdversarialDebiasingClassifierWithGroups = with_groups(AdversarialDebiasingClassifier)
-AdversarialDebiasingClassifierWithGroups.__module__ = __name__
 
 
 @parametrize_with_checks(

@@ -249,7 +249,6 @@ def test_works_as_the_active_learning_loop_learner(adult):
 
 # a module-level name, so that the checks can pickle it
 CorrelationRemovedClassifierWithGroups = with_groups(CorrelationRemovedClassifier)
-CorrelationRemovedClassifierWithGroups.__module__ = __name__
 
 
 @parametrize_with_checks(

@@ -258,7 +258,6 @@ def test_intersectional_groups_from_a_dataframe(toy):
 # The test-only subclass lives in this module under its own name, so that the checks
 # that pickle a fitted estimator can find its class.
 FairnessPenaltyClassifierWithGroups = with_groups(FairnessPenaltyClassifier)
-FairnessPenaltyClassifierWithGroups.__module__ = __name__
 
 
 @parametrize_with_checks(

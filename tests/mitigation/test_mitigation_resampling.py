@@ -391,7 +391,6 @@ def test_the_loop_with_tiny_race_groups_takes_the_fallbacks():
 
 # module-level names, so that the checks can pickle them
 ResampledClassifierWithGroups = with_groups(ResampledClassifier)
-ResampledClassifierWithGroups.__module__ = __name__
 
 
 @parametrize_with_checks(

@@ -296,7 +296,6 @@ def test_clone_keeps_the_parameters():
 
 # a module-level name, so that the checks can pickle it
 ReweighingWithGroups = with_groups(Reweighing)
-ReweighingWithGroups.__module__ = __name__
 
 
 @parametrize_with_checks(

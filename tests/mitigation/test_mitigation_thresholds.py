@@ -368,7 +368,6 @@ def test_works_as_the_active_learning_loop_learner():
 
 
 GroupThresholdClassifierWithGroups = with_groups(GroupThresholdClassifier)
-GroupThresholdClassifierWithGroups.__module__ = __name__
 
 EXPECTED_FAILED_CHECKS = {
     "check_classifiers_train": (

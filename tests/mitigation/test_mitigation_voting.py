@@ -234,7 +234,6 @@ def test_clone_keeps_the_members():
 
 
 FairVotingClassifierWithGroups = with_groups(FairVotingClassifier)
-FairVotingClassifierWithGroups.__module__ = __name__
 
 
 @parametrize_with_checks(
