@@ -33,6 +33,8 @@ from fairpool.errors import InvalidInputError
 __all__ = [
     "DISPARITIES",
     "plot_tradeoff",
+    "plot_pareto",
+    "pareto_front",
     "plot_learning_curves",
     "plot_group_makeup",
     "figure_png",
@@ -242,6 +244,94 @@ def plot_tradeoff(
             ax.set_ylabel(_wrapped(metric_label(score)))
             ax.grid(alpha=0.3)
         _legend_outside(sub, axes)
+    return fig
+
+
+def pareto_front(score: Sequence[float], disparity: Sequence[float]) -> np.ndarray:
+    """Positions of the points no other point beats on both axes (higher score, lower
+    disparity), ordered by disparity.
+
+    A point is dominated when another has a score at least as high and a disparity at
+    least as low, and is strictly better on one; NaN points are never on the front.
+
+    Parameters
+    ----------
+    score, disparity : sequence of float, shape (n,)
+
+    Returns
+    -------
+    ndarray of int
+        The non-dominated positions, by increasing disparity.
+    """
+    s = np.asarray(score, dtype=np.float64)
+    d = np.asarray(disparity, dtype=np.float64)
+    ok = np.isfinite(s) & np.isfinite(d)
+    # (n, n) comparisons: a grid has tens of points, not thousands
+    at_least = (s[None, :] >= s[:, None]) & (d[None, :] <= d[:, None])
+    better = (s[None, :] > s[:, None]) | (d[None, :] < d[:, None])
+    dominated = (at_least & better & ok[None, :]).any(axis=1)
+    front = np.flatnonzero(ok & ~dominated)
+    return front[np.argsort(d[front], kind="stable")]
+
+
+def plot_pareto(
+    final: pd.DataFrame, *, score: str = "f1", disparity: str = "demographic_parity"
+) -> Figure:
+    """Score against one disparity for every strategy x learner pair, with the Pareto front.
+
+    The picture of a grid that crosses collection strategies with mitigations (learners
+    such as ``reweighing`` or ``thresholds``): colour is the strategy, the marker the
+    learner, each point the mean over seeds at the final budget; the line joins the
+    pairs no other pair beats on both axes.
+
+    Parameters
+    ----------
+    final : pandas.DataFrame
+        One row per run at its last round.
+    score, disparity : str
+        The metric on the y axis (higher is better) and on the x axis (lower is fairer).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per grid and dataset.
+    """
+    _check(final, ["grid", "dataset_label", "learner_label", "strategy_label", "seed", score],
+           "the Pareto plot")
+    if final.empty or disparity not in final.columns:
+        return _empty(f"no final-budget results with {disparity}")
+    markers = "osD^vP*Xhp<>"
+    learners = sorted(final["learner_label"].astype(str).unique())
+    marker = {name: markers[i % len(markers)] for i, name in enumerate(learners)}
+    colours = _colours(final["strategy_label"].astype(str).unique().tolist())
+    panels = list(final.groupby(["grid", "dataset_label"], sort=True))
+    n_grids = final["grid"].nunique()
+    fig = Figure(figsize=(7.5, 4.2 * len(panels)), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
+    for ax, ((grid, dataset), part) in zip(axes, panels, strict=True):
+        means = part.groupby(["strategy_label", "learner_label"], sort=True)[
+            [score, disparity]].mean().reset_index()
+        for row in means.itertuples(index=False):
+            ax.scatter(getattr(row, disparity), getattr(row, score), s=36,
+                       color=colours[str(row.strategy_label)],
+                       marker=marker[str(row.learner_label)])
+        front = pareto_front(means[score].to_numpy(), means[disparity].to_numpy())
+        ax.plot(means[disparity].to_numpy()[front], means[score].to_numpy()[front],
+                color="0.4", lw=1, ls="--", zorder=0, label="Pareto front")
+        ax.set_title(_text(f"{grid}: {dataset}" if n_grids > 1 else str(dataset)), fontsize=10)
+        ax.set_xlabel(_wrapped(metric_label(disparity)))
+        ax.set_ylabel(_wrapped(metric_label(score)))
+        ax.grid(alpha=0.3)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], ls="", marker="o", color=c, label=_text(name))
+               for name, c in sorted(colours.items())]
+    handles += [Line2D([], [], ls="", marker=m, color="0.3", label=_text(name))
+                for name, m in marker.items()]
+    handles.append(Line2D([], [], ls="--", color="0.4", label="Pareto front"))
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8,
+               title="strategy (colour) · learner (marker)", title_fontsize=8)
     return fig
 
 

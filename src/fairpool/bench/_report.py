@@ -38,6 +38,7 @@ from fairpool.bench._plots import (
     metric_label,
     plot_group_makeup,
     plot_learning_curves,
+    plot_pareto,
     plot_tradeoff,
 )
 from fairpool.bench._store import ResultsStore
@@ -235,6 +236,21 @@ def _versions_table(runs: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _pareto_html(final: pd.DataFrame) -> list[str]:
+    """The strategy x learner Pareto plot, when a grid crosses several learners."""
+    if "demographic_parity" not in final.columns or "f1" not in final.columns:
+        return []
+    if final.groupby(["grid", "dataset_label"])["learner_label"].nunique().max() < 2:
+        return []
+    return [
+        "<h2>Collect differently, train differently, or both?</h2>",
+        '<p class="note">Every strategy (colour) with every learner (marker: a plain model '
+        "or a mitigation) at the final budget, mean over seeds: F1 against the demographic "
+        "parity gap. The dashed line joins the pairs no other pair beats on both.</p>",
+        embed_figure(plot_pareto(final), "Pareto plot of strategy x learner pairs"),
+    ]
+
+
 def render_report(
     store: ResultsStore,
     *,
@@ -291,6 +307,7 @@ def render_report(
             _identical_note(identical_strategies(final, ["f1", *disparities]), n_grids,
                             "points"),
             embed_figure(plot_tradeoff(final), "F1 against disparity at the final budget"),
+            *_pareto_html(final),
             "<h2>Learning curves</h2>",
             '<p class="note">Mean over seeds with a ±1 sd band, against the number of '
             "labelled examples (cf. PANDA, Figure 2).</p>",
