@@ -12,6 +12,10 @@ xgboost     ``xgboost.XGBClassifier`` (``tree_method="hist"``)
 linear      :class:`~fairpool.learners.TorchLinearClassifier`
 mlp         :class:`~fairpool.learners.TorchMLPClassifier`
 ==========  ==============================================================
+
+The causal-consistency variants (``xgboost_cf``, ``linear_cf``, ``mlp_cf``) register
+from ``fairpool.learners``, and the mitigations (``reweighing``, ``thresholds``,
+``penalty``, ...) from ``fairpool.mitigation``, which this registry loads by name.
 """
 
 from __future__ import annotations
