@@ -140,6 +140,60 @@ def audit_command(
     print_audit(result, format=format)
 
 
+@app.command("mitigate")
+@fails_cleanly
+def mitigate_command(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet file with labels")],
+    target: Annotated[
+        str, typer.Option("--target", metavar="COL", help="column holding the binary label")
+    ],
+    sensitive: Annotated[
+        list[str], typer.Option("--sensitive", metavar="COL",
+                                help="sensitive column (repeat for intersections)")
+    ],
+    method: Annotated[
+        str, typer.Option("--method", metavar="NAME",
+                          help="reweighing, resampling, correlation_remover, penalty, "
+                               "adversarial, reduction, thresholds or voting")
+    ],
+    model: Annotated[
+        str, typer.Option("--model", metavar="NAME", help="the learner (fairpool learners)")
+    ] = "logreg",
+    positive: Annotated[
+        str | None, typer.Option("--positive", metavar="VALUE",
+                                 help="the positive target value (unless 0/1, true/false, yes/no)")
+    ] = None,
+    test_size: Annotated[
+        float, typer.Option("--test-size", metavar="SHARE", help="share of rows held out")
+    ] = 0.3,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="random seed")] = 0,
+    option: Annotated[
+        list[str] | None, typer.Option("--option", metavar="KEY=VALUE",
+                                       help="option of the mitigation (repeatable)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE",
+                                  help="save the mitigated model, scaler and encoder (skops)")
+    ] = None,
+    format: Annotated[
+        str, typer.Option("--format", metavar="table|json|csv", help="output format")
+    ] = "table",
+) -> None:
+    """Fit a model plain and mitigated; compare accuracy and fairness on held-out rows."""
+    from fairpool.audit import check_format, mitigation_report, print_mitigation
+
+    format = check_format(format)  # before fitting anything
+    report = mitigation_report(
+        file, target=target, sensitive=sensitive, method=method, model=model,
+        positive=positive, test_size=test_size, seed=seed,
+        options=_options_from(option, "--option"),
+    )
+    print_mitigation(report, format=format)
+    if out is not None:
+        report.save(out)
+        typer.echo(f"saved the mitigated model to {out}", err=format != "table")
+
+
 @app.command("run")
 @fails_cleanly
 def run_command(

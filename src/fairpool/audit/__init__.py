@@ -20,6 +20,13 @@ from fairpool.audit._audit import (
     audit_frame,
 )
 from fairpool.audit._labels import Labels, encode_predictions, encode_target
+from fairpool.audit._mitigate import (
+    MITIGATION_METHODS,
+    MitigationReport,
+    mitigation_report,
+    mitigation_split,
+    print_mitigation,
+)
 from fairpool.audit._render import FORMATS, check_format, print_audit, render_frame
 from fairpool.datasets import read_table, sniff_delimiter
 
@@ -27,14 +34,19 @@ __all__ = [
     "FORMATS",
     "FOUR_FIFTHS",
     "MISSING_POLICIES",
+    "MITIGATION_METHODS",
     "AuditResult",
     "Labels",
+    "MitigationReport",
     "audit_file",
     "audit_frame",
     "check_format",
     "encode_predictions",
     "encode_target",
+    "mitigation_report",
+    "mitigation_split",
     "print_audit",
+    "print_mitigation",
     "read_table",
     "render_frame",
     "sniff_delimiter",
