@@ -19,18 +19,29 @@ from typing import TYPE_CHECKING, Any
 from fairpool.errors import FairpoolError
 
 __version__ = "0.1.0"
-__all__ = ["FairpoolError", "Session", "active", "bench", "causal", "datasets", "learners",
+__all__ = ["FairpoolError", "Session", "active", "audit", "bench", "causal", "datasets", "learners",
            "metrics", "mitigation", "sessions", "__version__"]
 
 _SUBMODULES = {
-    "active", "bench", "causal", "datasets", "learners", "metrics", "mitigation", "sessions"
+    "active", "audit", "bench", "causal", "datasets", "learners", "metrics", "mitigation",
+    "sessions",
 }
 
 #: Classes exported at the top level, loaded with their package on first use.
 _LAZY_NAMES = {"Session": "sessions"}
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fairpool import active, bench, causal, datasets, learners, metrics, mitigation, sessions
+    from fairpool import (
+        active,
+        audit,
+        bench,
+        causal,
+        datasets,
+        learners,
+        metrics,
+        mitigation,
+        sessions,
+    )
     from fairpool.sessions import Session
 
 
