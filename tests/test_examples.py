@@ -37,6 +37,11 @@ KEY_LINES = {
         r"^budget 200: 100 bought, 0 reserved in open batches, 100 left",
         r"^600 label\(s\) written to labels\.csv$",
     ],
+    "mitigate_a_model.py": [
+        rf"^ +plain: accuracy {NUMBER}, DP gap {NUMBER}$",
+        rf"^thresholds: accuracy {NUMBER}, DP gap {NUMBER}$",
+        rf"^entropy \+ reweighing, 300 labelled: accuracy {NUMBER}, DP gap {NUMBER}$",
+    ],
     "query_your_own_pool.py": [
         rf"^300 labelled: test accuracy {NUMBER}, DP gap {NUMBER}$",
         rf"^450 labelled: test accuracy {NUMBER}, DP gap {NUMBER}$",
