@@ -424,6 +424,21 @@ class GroupResampler(_SamplerBase, BaseEstimator):
     def _fit_resample(self, X, y, **params):  # imbalanced-learn's abstract hook
         return self.fit_resample(X, y, **params)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # skops (no pickle) keeps only str-keyed dicts: the (group, label) keys of
+        # target_counts_ travel as a list of (group, label, size) triples.
+        state = dict(super().__getstate__())
+        if isinstance(state.get("target_counts_"), dict):
+            state["target_counts_"] = [(g, label, n)
+                                       for (g, label), n in state["target_counts_"].items()]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        if isinstance(state.get("target_counts_"), list):
+            state["target_counts_"] = {(g, label): n for g, label, n in state["target_counts_"]}
+        super().__setstate__(state)
+
 
 class ResampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Fit ``estimator`` on the rows a :class:`GroupResampler` gives.

@@ -297,6 +297,30 @@ class GroupThresholdClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     # -- fit ------------------------------------------------------------------------
+    _FRAMES = ("thresholds_", "holdout_rates_")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # skops (no pickle) cannot hold a DataFrame: the two tables travel as their column
+        # names and float values; their index is ``groups_``.
+        state = dict(super().__getstate__())
+        for name in self._FRAMES:
+            frame = state.get(name)
+            if isinstance(frame, pd.DataFrame):
+                state[name] = {"columns": [str(c) for c in frame.columns],
+                               "values": frame.to_numpy(dtype=np.float64)}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        for name in self._FRAMES:
+            frame = state.get(name)
+            if isinstance(frame, dict):
+                state[name] = pd.DataFrame(
+                    frame["values"], columns=frame["columns"],
+                    index=pd.Index(list(state["groups_"]), name="group"),
+                )
+        super().__setstate__(state)
+
     def _check_params(self) -> str:
         constraint = check_disparity_name(self.constraint, _CONSTRAINTS, argument="constraint")
         if self.objective not in _OBJECTIVES:
