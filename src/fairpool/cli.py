@@ -2,6 +2,12 @@
 
 Every command turns a :class:`~fairpool.errors.FairpoolError` (and an unreadable
 file) into one line on stderr and a non-zero exit, never a traceback.
+
+Why one module: each command is a thin typer wrapper (options, help text, exit codes)
+over a function of its package (``audit``, ``sessions``, ``bench``, ``datasets``), which
+holds the work; what is shared between commands (the error-to-exit decorator, the
+``--format`` and ``--sensitive`` options, lazy imports that keep ``--help`` fast) lives
+once here, and the whole command line reads as one page.
 """
 
 from __future__ import annotations
