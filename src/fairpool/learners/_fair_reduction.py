@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils import check_random_state
 
 from fairpool.errors import (
     InvalidInputError,
@@ -155,7 +156,15 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     reduction_ : fairlearn.reductions.ExponentiatedGradient or GridSearch
-        The fitted reduction (trained on the label codes 0 and 1).
+        The fitted reduction (trained on the label codes 0 and 1). Not saved by
+        ``skops.io`` (fairlearn's objects hold closures and DataFrames): a model loaded
+        from a skops file lacks it and predicts from ``predictors_`` and ``weights_``.
+    predictors_ : list of classifiers
+        The reduction's fitted classifiers (fairlearn's ``predictors_``, in their order);
+        for grid search only the best one (``best_idx_``).
+    weights_ : ndarray of float64, shape (len(predictors_),)
+        Exponentiated gradient: the randomised classifier's weight of each classifier
+        (fairlearn's ``weights_``); grid search: ``[1.0]``.
     classes_ : ndarray of shape (2,)
         The two labels, sorted; ``array([0, 1])`` when the labels are 0 and 1
         (of any numeric dtype). The second is the positive class of the constraint.
@@ -288,11 +297,29 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         numeric = labels.dtype.kind in "biuf"
         # Labels 0 and 1 of any numeric dtype are reported as the integers 0 and 1.
         self.classes_ = np.array([0, 1]) if numeric and set(labels.tolist()) == {0, 1} else labels
+        reduction = self.reduction_
         if self.method == "grid_search":
-            self.n_iter_ = len(self.reduction_.predictors_)
+            self.n_iter_ = len(reduction.predictors_)
+            self.predictors_ = [reduction.predictors_[reduction.best_idx_]]
+            self.weights_ = np.ones(1)
+            self._weight_order = np.zeros(1, dtype=np.int64)
         else:
-            self.n_iter_ = int(self.reduction_.last_iter_) + 1
+            self.n_iter_ = int(reduction.last_iter_) + 1
+            count = len(reduction.predictors_)
+            self.predictors_ = [reduction.predictors_[t] for t in range(count)]
+            self.weights_ = np.array([reduction.weights_[t] for t in range(count)],
+                                     dtype=np.float64)
+            # fairlearn sums the weighted predictions in the order of its weights' index;
+            # kept so that the sum rounds as fairlearn's does.
+            self._weight_order = np.asarray(reduction.weights_.index, dtype=np.int64)
         return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        # skops (no pickle) cannot hold fairlearn's reduction (closures, DataFrames);
+        # prediction needs only predictors_ and weights_, which it can.
+        state = dict(super().__getstate__())
+        state.pop("reduction_", None)
+        return state
 
     def _check_method(self) -> None:
         """Validate ``method`` and the grid-search parameters."""
@@ -347,10 +374,9 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         InvalidInputError
             ``X`` has another number of features than the training data.
         """
-        X = check_predict_input(self, X, attribute="reduction_")
-        reduction = self.reduction_
+        X = check_predict_input(self, X, attribute="predictors_")
         if self.method == "grid_search":
-            best = reduction.predictors_[reduction.best_idx_]
+            best = self.predictors_[0]
             if hasattr(best, "predict_proba"):
                 return np.asarray(best.predict_proba(X), dtype=np.float64)
             positive = np.asarray(best.predict(X), dtype=np.float64)
@@ -358,20 +384,24 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         # The probability mass function of fairlearn's randomised classifier, from its
         # public attributes, with the operations (and so the rounding) fairlearn uses.
         predictions = {}
-        for t in range(len(reduction.predictors_)):
-            if reduction.weights_[t] == 0:
+        for t, predictor in enumerate(self.predictors_):
+            if self.weights_[t] == 0:
                 predictions[t] = np.zeros(len(X))
             else:
-                predictions[t] = reduction.predictors_[t].predict(X)
+                predictions[t] = predictor.predict(X)
         table = pd.DataFrame(predictions)
-        positive = table[reduction.weights_.index].dot(reduction.weights_).to_frame()
+        order = self._weight_order
+        weights = pd.Series(self.weights_[order], index=order)
+        positive = table[order].dot(weights).to_frame()
         return np.asarray(np.concatenate((1 - positive, positive), axis=1), dtype=np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels drawn from the randomised classifier with seed ``random_state``.
 
-        ``classes_[reduction_.predict(X, random_state=random_state)]``; for grid search
-        ``classes_[reduction_.predict(X)]`` (its best classifier's labels).
+        ``classes_[reduction_.predict(X, random_state=random_state)]``, computed as
+        fairlearn does (a class-1 probability from :meth:`predict_proba` against
+        ``RandomState(random_state).rand``) so that a model loaded without ``reduction_``
+        gives the same labels; for grid search the best classifier's labels.
 
         Parameters
         ----------
@@ -388,11 +418,11 @@ class FairReductionClassifier(ClassifierMixin, BaseEstimator):
         InvalidInputError
             ``X`` has another number of features than the training data.
         """
-        X = check_predict_input(self, X, attribute="reduction_")
+        X = check_predict_input(self, X, attribute="predictors_")
         if self.method == "grid_search":
-            draws = np.asarray(self.reduction_.predict(X), dtype=np.int64)
+            draws = np.asarray(self.predictors_[0].predict(X), dtype=np.int64)
         else:
-            draws = np.asarray(
-                self.reduction_.predict(X, random_state=self.random_state), dtype=np.int64
-            )
+            positive = self.predict_proba(X)[:, 1]
+            uniforms = check_random_state(self.random_state).rand(len(positive))
+            draws = (positive >= uniforms).astype(np.int64)
         return self.classes_[draws]
