@@ -96,7 +96,8 @@ class MitigationReport:
         Raises
         ------
         FairpoolError
-            skops cannot save the model (the torch mitigations).
+            skops cannot save the model (every fairpool mitigation saves; a user estimator
+            holding types skops does not know may not).
         """
         import skops.io
 

@@ -11,6 +11,12 @@ has the same minimiser when ``weight_decay = 1 / (C * sum_i w_i)``); more classe
 softmax. Written here rather than taken from scikit-learn because the models must
 run on a GPU when one is present and serve as the base of the torch learners that
 add fairness terms to this loss.
+
+Saving without pickle: a fitted model's state (``__getstate__``) holds the network's
+weights as numpy arrays and its device as a string, so ``skops.io`` can write it;
+loading rebuilds the network from the parameters, ``n_features_in_`` and ``classes_``
+and puts the weights back, on the saved device when this machine has it, else on the
+CPU.
 """
 
 from __future__ import annotations
@@ -43,8 +49,44 @@ _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 _PREDICT_CHUNK = 1 << 16
 
 
+def _usable_device(name: str) -> torch.device:
+    """The device ``name`` when a tensor can be put there on this machine, else the CPU."""
+    try:
+        device = torch.device(name)
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError):  # no such device here (CUDA saved, CPU loaded)
+        return torch.device("cpu")
+    return device
+
+
 class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared fitting and prediction of the torch classifiers (full-batch training)."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        # skops (no pickle) cannot hold tensors or torch devices: the network travels as
+        # its state_dict in numpy arrays, the device as its name.
+        state = dict(super().__getstate__())
+        network = state.get("network_")
+        if isinstance(network, nn.Module):
+            state["network_"] = {
+                name: tensor.detach().to("cpu").numpy().copy()
+                for name, tensor in network.state_dict().items()
+            }
+            state["device_"] = str(state["device_"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        weights = state.get("network_")
+        super().__setstate__(state)
+        if isinstance(weights, dict):
+            device = _usable_device(self.device_)
+            n_outputs = 1 if self.classes_.shape[0] == 2 else int(self.classes_.shape[0])
+            network = self._network(self.n_features_in_, n_outputs, torch.Generator())
+            network.load_state_dict({name: torch.as_tensor(value)
+                                     for name, value in weights.items()})
+            self.network_ = network.to(device=device, dtype=self._dtype()).eval()
+            self.device_ = device
 
     @abstractmethod
     def _network(self, n_features: int, n_outputs: int, generator: torch.Generator) -> nn.Module:

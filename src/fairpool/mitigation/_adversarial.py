@@ -259,6 +259,29 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
         self.dtype = dtype
         self.random_state = random_state
 
+    def __getstate__(self) -> dict[str, Any]:
+        # skops (no pickle) cannot hold tensors: the adversary travels as its
+        # state_dict in numpy arrays (the predictor saves itself the same way).
+        state = dict(super().__getstate__())
+        adversary = state.get("adversary_")
+        if isinstance(adversary, nn.Module):
+            state["adversary_"] = {name: tensor.detach().to("cpu").numpy().copy()
+                                   for name, tensor in adversary.state_dict().items()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        weights = state.get("adversary_")
+        super().__setstate__(state)
+        if isinstance(weights, dict):
+            network = self.estimator_.network_
+            adversary = _adversary(weights["0.weight"].shape[1], self.adversary_layer_sizes,
+                                   len(self.group_names_), torch.Generator())
+            adversary.load_state_dict({name: torch.as_tensor(value)
+                                       for name, value in weights.items()})
+            self.adversary_ = adversary.to(device=self.estimator_.device_,
+                                           dtype=next(network.parameters()).dtype)
+
     def _check_parameters(self) -> None:
         if self.constraint not in _CONSTRAINTS:
             raise InvalidInputError(
