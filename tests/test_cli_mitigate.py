@@ -170,5 +170,14 @@ def test_bad_inputs_exit_2_with_a_clear_message(german_csv, tmp_path):
     assert "sex" in _error(nan, *base, "--method", "reweighing")
     assert "unknown_opt" in _error(german_csv, *base, "--method", "reweighing",
                                    "--option", "unknown_opt=1")
-    assert "skops" in _error(german_csv, *base, "--method", "thresholds",
-                             "--out", tmp_path / "t.skops")
+
+
+def test_out_saves_the_torch_and_threshold_mitigations_too(german_csv, tmp_path):
+    out = tmp_path / "t.skops"
+    result = _invoke("mitigate", german_csv, "--target", "credit", "--sensitive", "sex",
+                     "--method", "thresholds", "--out", out)
+    assert result.exit_code == 0, result.output
+    types = skops.io.get_untrusted_types(file=out)
+    assert all(t.split(".")[0] in ("sklearn", "fairpool", "numpy", "builtins") for t in types)
+    saved = skops.io.load(out, trusted=types)
+    assert type(saved["model"]).__name__ == "GroupThresholdClassifier"
