@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from session_data import answers, make_frame, write_tables
+from sklearn.linear_model import LogisticRegression
 
 import fairpool as fp
 from fairpool.errors import (
@@ -599,15 +600,32 @@ def test_positive_given_as_text_names_a_numeric_class(tmp_path):
     np.testing.assert_array_equal(lab.y, (frame.y.iloc[:40] == 0).astype(int))
 
 
-def test_a_learner_skops_cannot_save_is_recorded_and_refitted(tmp_path):
+class _UnsaveableLogistic(LogisticRegression):
+    """Test-only: a fitted attribute skops cannot hold (a generator object)."""
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight=sample_weight)
+        self.stream_ = (i for i in range(3))
+        return self
+
+
+@pytest.fixture
+def unsaveable_learner():
+    fp.learners.register_learner("unsaveable_logistic", _UnsaveableLogistic)
+    yield "unsaveable_logistic"
+    fp.learners.unregister_learner("unsaveable_logistic")
+
+
+def test_a_learner_skops_cannot_save_is_recorded_and_refitted(tmp_path, unsaveable_learner):
     frame = make_frame(160)
     s = Session.create(tmp_path / "s", labelled=frame.iloc[:40], pool=frame.iloc[40:].drop(
-        columns="y"), target="y", sensitive="sex", id="uid", learner="linear", batch_size=5)
+        columns="y"), target="y", sensitive="sex", id="uid", learner=unsaveable_learner,
+        batch_size=5)
     truth = dict(zip(frame.uid, frame.y, strict=True))
     s.teach(answers(s.query(), truth))
     note = _db(s).execute("SELECT model_format, model_note FROM rounds WHERE teach_id = 1"
                           ).fetchone()
-    assert note[0] == "none" and "skops cannot save TorchLinearClassifier" in note[1]
+    assert note[0] == "none" and "skops cannot save _UnsaveableLogistic" in note[1]
     with pytest.raises(SessionError, match="was not saved: skops cannot save"):
         s.model()
     assert s.learner().n_labelled_ == 45
