@@ -7,13 +7,14 @@ not by convention.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
+
+from fairpool.learners import call_with_groups
 
 __all__ = ["LabelledSet", "Pool", "QueryState", "model_output"]
 
@@ -38,17 +39,7 @@ def model_output(model: Any, method: str, X: Any, groups: Any = None) -> np.ndar
     -------
     numpy.ndarray
     """
-    function = getattr(model, method)
-    if groups is not None and _takes_groups(function):
-        return np.asarray(function(X, sensitive_features=groups))
-    return np.asarray(function(X))
-
-
-def _takes_groups(function: Any) -> bool:
-    try:
-        return "sensitive_features" in inspect.signature(function).parameters
-    except (TypeError, ValueError):  # a builtin without a signature
-        return False
+    return np.asarray(call_with_groups(model, method, X, groups))
 
 
 @dataclass(frozen=True, eq=False)

@@ -52,6 +52,7 @@ from fairpool.learners._registry import (
     xgboost_classifier,
 )
 from fairpool.learners._validation import (
+    call_with_groups,
     check_fit_input,
     check_predict_input,
     single_class_message,
@@ -77,6 +78,7 @@ __all__ = [
     "TorchLinearClassifier",
     "TorchMLPClassifier",
     "available_learners",
+    "call_with_groups",
     "causally_consistent",
     "check_constraint",
     "check_eps",

@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import get_tags
 
 from fairpool.errors import InvalidInputError, LengthMismatchError
-from fairpool.learners._validation import check_fit_input, check_predict_input
+from fairpool.learners._validation import call_with_groups, check_fit_input, check_predict_input
 
 __all__ = ["PostponementLedger", "PostponingClassifier"]
 
@@ -237,9 +237,11 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
         self.n_postponed_ = int((~keep).sum())
         return self
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
         """``estimator_.predict_proba(X)``, shape (n, n_classes).
 
+        ``sensitive_features`` (the rows' groups) reach a wrapped model that takes them.
+
         Raises
         ------
         sklearn.exceptions.NotFittedError
@@ -248,11 +250,14 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
             ``X`` has another number of features than the training data.
         """
         X = check_predict_input(self, X, attribute="estimator_", dtype=None, finite=False)
-        return self.estimator_.predict_proba(X)
+        return call_with_groups(self.estimator_, "predict_proba", X, sensitive_features)
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
         """``estimator_.predict(X)``, shape (n,).
 
+        ``sensitive_features`` (the rows' groups) reach a wrapped model that takes them
+        (per-group thresholds under Falcon's postponement).
+
         Raises
         ------
         sklearn.exceptions.NotFittedError
@@ -261,4 +266,4 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
             ``X`` has another number of features than the training data.
         """
         X = check_predict_input(self, X, attribute="estimator_", dtype=None, finite=False)
-        return self.estimator_.predict(X)
+        return call_with_groups(self.estimator_, "predict", X, sensitive_features)

@@ -12,6 +12,7 @@ fairpool errors (:class:`~fairpool.errors.LengthMismatchError`,
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from fairpool.errors import InvalidInputError, LengthMismatchError, MissingValue
 from fairpool.metrics import as_checked_array
 
 __all__ = [
+    "call_with_groups",
     "check_fit_input",
     "check_predict_input",
     "single_class_message",
@@ -145,3 +147,35 @@ def check_predict_input(
     if finite:
         _check_finite(X)
     return X
+
+
+def call_with_groups(model: Any, method: str, X: Any, groups: Any = None) -> Any:
+    """``model.<method>(X)``, with ``sensitive_features=groups`` where the method takes it.
+
+    Group-aware models (per-group thresholds, correlation removal) need the rows' groups
+    at prediction time; a wrapper (Falcon's postponement) and the active-learning loop
+    hand them over through this one function, and models that take none are called as
+    usual.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted model.
+    method : {"predict", "predict_proba", "decision_function"}
+    X : array-like of shape (n, d)
+    groups : array-like of shape (n,), optional
+        The rows' groups; not passed when None.
+
+    Returns
+    -------
+    The method's output.
+    """
+    function = getattr(model, method)
+    if groups is not None:
+        try:
+            takes = "sensitive_features" in inspect.signature(function).parameters
+        except (TypeError, ValueError):  # a builtin without a signature
+            takes = False
+        if takes:
+            return function(X, sensitive_features=groups)
+    return function(X)
