@@ -63,10 +63,15 @@ from fairpool.learners._validation import (
 _LAZY = {
     "TorchLinearClassifier": "fairpool.learners._torch_classifier",
     "TorchMLPClassifier": "fairpool.learners._torch_classifier",
+    "seeded_mlp": "fairpool.learners._torch_classifier",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fairpool.learners._torch_classifier import TorchLinearClassifier, TorchMLPClassifier
+    from fairpool.learners._torch_classifier import (
+        TorchLinearClassifier,
+        TorchMLPClassifier,
+        seeded_mlp,
+    )
 
 __all__ = [
     "FAIRNESS_CONSTRAINTS",
@@ -92,6 +97,7 @@ __all__ = [
     "make_learner",
     "mlp_cf",
     "register_learner",
+    "seeded_mlp",
     "select_device",
     "single_class_message",
     "torch_linear",

@@ -40,7 +40,59 @@ from fairpool.learners._validation import (
 )
 from fairpool.metrics import as_sample_weight
 
-__all__ = ["TorchLinearClassifier", "TorchMLPClassifier"]
+__all__ = ["TorchLinearClassifier", "TorchMLPClassifier", "seeded_mlp"]
+
+
+def seeded_mlp(
+    n_inputs: int,
+    hidden: Sequence[int],
+    n_outputs: int,
+    generator: torch.Generator,
+    *,
+    activation: str = "relu",
+    name: str = "hidden_layer_sizes",
+) -> nn.Module:
+    """A multi-layer perceptron whose initial weights come from ``generator`` alone.
+
+    Each layer is drawn from PyTorch's default uniform bound ``1 / sqrt(fan_in)``
+    without touching the global torch RNG, so a seeded fit is reproducible whatever
+    else ran before it. Shared by fairpool's torch classifiers and the adversary of
+    :class:`~fairpool.mitigation.AdversarialDebiasingClassifier`.
+
+    Parameters
+    ----------
+    n_inputs, n_outputs : int
+        Widths of the input and of the output layer.
+    hidden : sequence of int
+        Widths of the hidden layers (empty: one linear layer).
+    generator : torch.Generator
+    activation : {"relu", "tanh", "gelu"}, default="relu"
+        Between layers; none after the last.
+    name : str
+        The parameter ``hidden`` came from, for the error message.
+
+    Returns
+    -------
+    torch.nn.Sequential
+
+    Raises
+    ------
+    InvalidInputError
+        A hidden width below 1.
+    """
+    sizes = [n_inputs, *(int(h) for h in hidden), n_outputs]
+    if any(s < 1 for s in sizes[1:-1]):
+        raise InvalidInputError(f"{name} must be positive, got {hidden!r}")
+    layers: list[nn.Module] = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        # skip_init leaves the global torch RNG untouched; the seeded generator fills in.
+        layer = torch.nn.utils.skip_init(nn.Linear, fan_in, fan_out)
+        bound = 1.0 / np.sqrt(fan_in)
+        with torch.no_grad():
+            layer.weight.uniform_(-bound, bound, generator=generator)
+            layer.bias.uniform_(-bound, bound, generator=generator)
+        layers += [layer, _ACTIVATIONS[activation]()]
+    return nn.Sequential(*layers[:-1])
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
@@ -422,18 +474,5 @@ class TorchMLPClassifier(_TorchClassifier):
             raise InvalidInputError(
                 f"activation must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}"
             )
-        sizes = [n_features, *(int(h) for h in self.hidden_layer_sizes), n_outputs]
-        if any(s < 1 for s in sizes[1:-1]):
-            raise InvalidInputError(
-                f"hidden_layer_sizes must be positive, got {self.hidden_layer_sizes!r}"
-            )
-        layers: list[nn.Module] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-            # skip_init leaves the global torch RNG untouched; the seeded generator fills in.
-            layer = torch.nn.utils.skip_init(nn.Linear, fan_in, fan_out)
-            bound = 1.0 / np.sqrt(fan_in)
-            with torch.no_grad():
-                layer.weight.uniform_(-bound, bound, generator=generator)
-                layer.bias.uniform_(-bound, bound, generator=generator)
-            layers += [layer, _ACTIVATIONS[self.activation]()]
-        return nn.Sequential(*layers[:-1])
+        return seeded_mlp(n_features, self.hidden_layer_sizes, n_outputs, generator,
+                          activation=self.activation, name="hidden_layer_sizes")

@@ -33,7 +33,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from fairpool.errors import InvalidInputError
-from fairpool.learners import TorchMLPClassifier
+from fairpool.learners import TorchMLPClassifier, seeded_mlp
 from fairpool.mitigation._torch_common import GroupedTorchClassifier, check_grouped_fit_input
 
 __all__ = ["AdversarialDebiasingClassifier", "GradientReversal", "reversal_weight"]
@@ -108,18 +108,7 @@ def _adversary(
 ) -> nn.Module:
     """ReLU MLP from ``n_inputs`` to one logit per group, drawn from ``generator``
     (PyTorch's default uniform bound ``1 / sqrt(fan_in)``, without the global RNG)."""
-    sizes = [n_inputs, *(int(h) for h in hidden), n_groups]
-    if any(s < 1 for s in sizes[1:-1]):
-        raise InvalidInputError(f"adversary_layer_sizes must be positive, got {hidden!r}")
-    layers: list[nn.Module] = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        layer = torch.nn.utils.skip_init(nn.Linear, fan_in, fan_out)
-        bound = 1.0 / math.sqrt(fan_in)
-        with torch.no_grad():
-            layer.weight.uniform_(-bound, bound, generator=generator)
-            layer.bias.uniform_(-bound, bound, generator=generator)
-        layers += [layer, nn.ReLU()]
-    return nn.Sequential(*layers[:-1])
+    return seeded_mlp(n_inputs, hidden, n_groups, generator, name="adversary_layer_sizes")
 
 
 class AdversarialDebiasingClassifier(GroupedTorchClassifier):
