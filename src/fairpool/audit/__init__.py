@@ -9,7 +9,11 @@ What ``fairpool audit`` runs, and its Python API::
     result.by_group          # every rate, Wilson intervals, small groups flagged
     print_audit(result, format="json")
 
-See docs/audit.md.
+    from fairpool.audit import monitor       # the audit per period, and a change test
+    watch = monitor(df, target="y", sensitive="sex", pred="model", time_column="date",
+                    period="month")
+
+See docs/audit.md and docs/monitoring.md.
 """
 
 from fairpool.audit._audit import (
@@ -19,6 +23,7 @@ from fairpool.audit._audit import (
     audit_file,
     audit_frame,
 )
+from fairpool.audit._change import disparity_change_test
 from fairpool.audit._labels import Labels, encode_predictions, encode_target
 from fairpool.audit._mitigate import (
     MITIGATION_METHODS,
@@ -27,6 +32,8 @@ from fairpool.audit._mitigate import (
     mitigation_split,
     print_mitigation,
 )
+from fairpool.audit._monitor import PERIODS, MonitorResult, monitor, monitor_file
+from fairpool.audit._monitor_render import print_monitor
 from fairpool.audit._render import FORMATS, check_format, print_audit, render_frame
 from fairpool.datasets import read_table, sniff_delimiter
 
@@ -38,13 +45,19 @@ __all__ = [
     "AuditResult",
     "Labels",
     "MitigationReport",
+    "MonitorResult",
+    "PERIODS",
     "audit_file",
     "audit_frame",
     "check_format",
+    "disparity_change_test",
     "encode_predictions",
     "encode_target",
     "mitigation_report",
     "mitigation_split",
+    "monitor",
+    "monitor_file",
+    "print_monitor",
     "print_audit",
     "print_mitigation",
     "read_table",
