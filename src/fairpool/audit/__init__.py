@@ -13,6 +13,8 @@ What ``fairpool audit`` runs, and its Python API::
     watch = monitor(df, target="y", sensitive="sex", pred="model", time_column="date",
                     period="month")
 
+Interop with fairlearn (MetricFrame), AIF360, Aequitas and TFMA: ``to_*`` / ``from_*``.
+
 See docs/audit.md and docs/monitoring.md.
 """
 
@@ -24,6 +26,19 @@ from fairpool.audit._audit import (
     audit_frame,
 )
 from fairpool.audit._change import disparity_change_test
+from fairpool.audit._interop import (
+    AEQUITAS_COLUMNS,
+    aequitas_crosstab,
+    aif360_metric,
+    from_aequitas_crosstab,
+    from_aif360,
+    from_metric_frame,
+    read_tfma_json,
+    to_aequitas_frame,
+    to_aif360,
+    to_metric_frame,
+    to_tfma_json,
+)
 from fairpool.audit._labels import Labels, encode_predictions, encode_target
 from fairpool.audit._mitigate import (
     MITIGATION_METHODS,
@@ -38,6 +53,7 @@ from fairpool.audit._render import FORMATS, check_format, print_audit, render_fr
 from fairpool.datasets import read_table, sniff_delimiter
 
 __all__ = [
+    "AEQUITAS_COLUMNS",
     "FORMATS",
     "FOUR_FIFTHS",
     "MISSING_POLICIES",
@@ -47,12 +63,17 @@ __all__ = [
     "MitigationReport",
     "MonitorResult",
     "PERIODS",
+    "aequitas_crosstab",
+    "aif360_metric",
     "audit_file",
     "audit_frame",
     "check_format",
     "disparity_change_test",
     "encode_predictions",
     "encode_target",
+    "from_aequitas_crosstab",
+    "from_aif360",
+    "from_metric_frame",
     "mitigation_report",
     "mitigation_split",
     "monitor",
@@ -61,6 +82,11 @@ __all__ = [
     "print_audit",
     "print_mitigation",
     "read_table",
+    "read_tfma_json",
     "render_frame",
     "sniff_delimiter",
+    "to_aequitas_frame",
+    "to_aif360",
+    "to_metric_frame",
+    "to_tfma_json",
 ]
