@@ -363,3 +363,17 @@ def test_cli_by_period_needs_predictions(tmp_path):
     out = runner.invoke(app, ["audit", str(path), "--target", "y", "--sensitive", "g",
                               "--by-period", "month"])
     assert out.exit_code == 2 and "--pred" in out.stderr
+
+
+def test_a_period_with_one_label_is_flagged_and_base_rates_shown():
+    table = simulated([{"a": 0.3, "b": 0.5}] * 2, n=80, seed=4)
+    table.loc[table["when"].dt.month == 2, "y"] = 1  # the second month holds positives only
+    result = monitor(table, target="y", sensitive="g", pred="yhat", time_column="when",
+                     n_boot=50)
+    by = result.periods.set_index("period")
+    assert "no rows with y = 0: FPR undefined" in by.at["2024-02", "flag"]
+    assert by.at["2024-02", "base_rate"] == 1.0
+    first = table[table["when"].dt.month == 1]
+    assert by.at["2024-01", "base_rate"] == pytest.approx(first["y"].mean())
+    assert not np.isnan(by.at["2024-02", "eo_change_p"])  # the TPR block alone
+    assert by.at["2024-02", "eo_change_df"] == 1

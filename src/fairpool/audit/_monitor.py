@@ -60,7 +60,8 @@ class MonitorResult:
     ----------
     periods : pandas.DataFrame
         One row per period, in time order: ``period`` (its label), ``rows``,
-        ``groups``; ``accuracy`` with its Wilson interval; each of
+        ``groups``, ``base_rate`` (share of rows with y = 1); ``accuracy`` with its
+        Wilson interval; each of
         :data:`DISPARITIES` with ``<name>_ci_low`` / ``<name>_ci_high`` (percentile
         bootstrap); ``dp_change`` (this period's DP difference minus the
         reference's) with its bootstrap interval, ``dp_change_stat``, ``dp_change_df``,
@@ -455,10 +456,17 @@ def monitor(
             flags.append(f"fewer than {min_rows} rows")
         if p.audit is not None and row["groups"] < 2:
             flags.append("one group: no disparity")
+        base_rate = math.nan
         if p.audit is not None:
             small = int(p.audit.by_group["small"].sum())
             if small:
                 flags.append(f"{small} group(s) under {min_support} rows")
+            positives = float(p.cells.n1.sum())  # type: ignore[union-attr]
+            base_rate = positives / p.rows
+            if positives in (0, p.rows):
+                flags.append("no rows with y = " + ("1: TPR" if positives == 0 else "0: FPR")
+                             + " undefined")
+        row["base_rate"] = base_rate
         accuracy = math.nan if p.audit is None else float(p.audit.summary["overall_accuracy"])
         low, high = (math.nan, math.nan) if p.audit is None else (
             float(v[0]) for v in _wilson(np.array([round(accuracy * p.rows)]),

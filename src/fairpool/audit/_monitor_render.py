@@ -83,6 +83,7 @@ def print_monitor(result: MonitorResult, *, format: str = "table") -> None:
 
     shown = pd.DataFrame({
         "period": t["period"], "rows": t["rows"], "groups": t["groups"],
+        "base rate": ["" if math.isnan(v) else f"{v:.3f}" for v in t["base_rate"]],
         f"accuracy [{level} CI]": column("accuracy"),
         f"DP difference [{level} CI]": column("demographic_parity_difference"),
         "disparate impact": column("disparate_impact_ratio"),
@@ -92,7 +93,8 @@ def print_monitor(result: MonitorResult, *, format: str = "table") -> None:
         "flag": t["flag"],
     })
     console.print(_rich_table(shown, f"Per period (reference {result.reference})",
-                              right={"rows", "groups", "DP change p", "EO change p"}))
+                              right={"rows", "groups", "base rate", "DP change p",
+                                     "EO change p"}))
     g = result.by_group
     per_group = g[["period", *result.sensitive, "count"]].copy()
     for rate, name in (("selection_rate", "selection rate"), ("tpr", "TPR"), ("fpr", "FPR")):
