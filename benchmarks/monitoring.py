@@ -15,7 +15,8 @@ Three parts, each written under benchmarks/results/:
    periods differ in size; and the normal-theory power of a z test as a reference.
 3. ``monitoring_interop.csv``: the largest absolute difference between fairpool's
    numbers on COMPAS and fairlearn's MetricFrame, AIF360's ClassificationMetric (when
-   installed) and the round trips through Aequitas' crosstab and TFMA-style JSON.
+   installed) and the round trips through Aequitas' crosstab and TFMA-style JSON
+   (``monitoring_compas_tfma.json``: the audit of all rows as MetricsForSlice JSON).
 
 Run:  .venv/bin/python benchmarks/monitoring.py [--reps 4000]
 """
@@ -188,7 +189,7 @@ def interop_table() -> pd.DataFrame:
     rebuilt = from_aequitas_crosstab(crosstab)["race"].by_group
     gap("Aequitas crosstab round trip", "every rate of every group (largest difference)",
         float(np.abs(rebuilt.to_numpy(float) - report.by_group.to_numpy(float)).max()))
-    _, read = read_tfma_json(to_tfma_json(audit))
+    _, read = read_tfma_json(to_tfma_json(audit, RESULTS / "monitoring_compas_tfma.json"))
     cols = [c for c in audit.by_group.columns if c != "small"]
     gap("TFMA JSON round trip", "rates and interval bounds (largest difference)",
         float(np.abs(read[cols].to_numpy(float) - audit.by_group[cols].to_numpy(float)).max()))
