@@ -26,19 +26,15 @@ from fairpool.audit._audit import (
     audit_frame,
 )
 from fairpool.audit._change import disparity_change_test
-from fairpool.audit._interop import (
+from fairpool.audit._interop_aequitas import (
     AEQUITAS_COLUMNS,
     aequitas_crosstab,
-    aif360_metric,
     from_aequitas_crosstab,
-    from_aif360,
-    from_metric_frame,
-    read_tfma_json,
     to_aequitas_frame,
-    to_aif360,
-    to_metric_frame,
-    to_tfma_json,
 )
+from fairpool.audit._interop_aif360 import aif360_metric, from_aif360, to_aif360
+from fairpool.audit._interop_fairlearn import from_metric_frame, to_metric_frame
+from fairpool.audit._interop_tfma import read_tfma_json, to_tfma_json
 from fairpool.audit._labels import Labels, encode_predictions, encode_target
 from fairpool.audit._mitigate import (
     MITIGATION_METHODS,

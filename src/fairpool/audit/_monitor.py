@@ -438,6 +438,8 @@ def monitor(
     periods = [_audit_period(label, frame, options) for label, frame in items]
     ref_at, ref_note = _choose_reference(periods, str(reference))
     ref = periods[ref_at]
+    ref_values = dict(zip(ref.audit.headline["key"], ref.audit.headline["value"],  # type: ignore
+                          strict=True))
     seeds = np.random.SeedSequence(random_state).spawn(len(periods))
     draws: list[dict[str, np.ndarray] | None] = [
         None if p.cells is None or len(p.cells.n1) < 2
@@ -485,7 +487,7 @@ def monitor(
             ci = (math.nan, math.nan)
             if i != ref_at and p.audit is not None and row["groups"] >= 2:
                 stat, df, pval = _change(p, ref, short)  # type: ignore[arg-type]
-                change = row[name] - _headline(ref, name)
+                change = row[name] - ref_values[name]
                 if draws[i] is not None:
                     ci = percentile_interval(draws[i][name] - draws[ref_at][name], confidence)
             row.update({f"{short}_change": change, f"{short}_change_ci_low": ci[0],
@@ -527,11 +529,6 @@ def monitor(
         correction=correction, confidence=float(confidence), min_rows=int(min_rows),
         n_boot=int(n_boot), notes=notes,
     )
-
-
-def _headline(period: _Period, key: str) -> float:
-    headline = period.audit.headline  # type: ignore[union-attr]
-    return float(headline.loc[headline["key"] == key, "value"].iloc[0])
 
 
 def monitor_file(
