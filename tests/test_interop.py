@@ -26,7 +26,15 @@ from fairpool.audit import (
     to_metric_frame,
     to_tfma_json,
 )
-from fairpool.errors import InvalidInputError, UnknownColumnError, UnknownNameError
+from fairpool.errors import (
+    EmptyInputError,
+    InvalidInputError,
+    LengthMismatchError,
+    MissingValueError,
+    NonBinaryLabelError,
+    UnknownColumnError,
+    UnknownNameError,
+)
 from fairpool.metrics import group_report
 
 
@@ -100,6 +108,15 @@ def test_metric_frame_bad_inputs(compas):
     y, yp = binary(compas)
     with pytest.raises(UnknownNameError, match="'auc'"):
         to_metric_frame(y, yp, sensitive_features=compas["race"], rates=("auc",))
+    with pytest.raises(LengthMismatchError, match="y_pred has 3"):
+        to_metric_frame(y, yp[:3], sensitive_features=compas["race"])
+    with pytest.raises(MissingValueError, match="y_true"):
+        to_metric_frame(np.where(np.arange(len(y)) == 4, np.nan, y), yp,
+                        sensitive_features=compas["race"])
+    with pytest.raises(NonBinaryLabelError):
+        to_metric_frame(y * 2, yp, sensitive_features=compas["race"])
+    with pytest.raises(EmptyInputError):
+        to_metric_frame([], [], sensitive_features=[])
     with pytest.raises(InvalidInputError, match="MetricFrame"):
         from_metric_frame(compas)
     unnamed = flm.MetricFrame(metrics=flm.selection_rate, y_true=y, y_pred=yp,

@@ -15,8 +15,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairpool.errors import InvalidInputError, UnknownNameError
-from fairpool.metrics import RATE_NAMES, GroupReport, rates_from_confusion
+from fairpool.errors import (
+    EmptyInputError,
+    InvalidInputError,
+    LengthMismatchError,
+    UnknownNameError,
+)
+from fairpool.metrics import (
+    RATE_NAMES,
+    GroupReport,
+    as_checked_array,
+    check_binary_labels,
+    rates_from_confusion,
+)
 
 __all__ = ["FAIRLEARN_NAMES", "from_metric_frame", "to_metric_frame"]
 
@@ -76,19 +87,35 @@ def to_metric_frame(
     ------
     UnknownNameError
         If a rate is not one of fairpool's.
+    MissingValueError, NonBinaryLabelError, LengthMismatchError, EmptyInputError
+        If labels or predictions have missing values or values other than 0/1,
+        the arguments differ in length, or there are no rows.
     """
     from fairlearn.metrics import MetricFrame, count
 
     unknown = [r for r in rates if r not in RATE_NAMES]
     if unknown:
         raise UnknownNameError(f"unknown rate(s) {unknown}; rates are: {', '.join(RATE_NAMES)}")
+    y_true = as_checked_array(y_true, "y_true")
+    y_pred = as_checked_array(y_pred, "y_pred")
+    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
+        check_binary_labels(values, who=f"to_metric_frame's {name}")
+    lengths = {"y_true": len(y_true), "y_pred": len(y_pred),
+               "sensitive_features": len(sensitive_features)}
+    if sample_weight is not None:
+        lengths["sample_weight"] = len(sample_weight)
+    if len(set(lengths.values())) > 1:
+        raise LengthMismatchError("arguments must have the same number of rows: " + ", ".join(
+            f"{k} has {v}" for k, v in lengths.items()))
+    if not len(y_true):
+        raise EmptyInputError("y_true is empty")
     metrics: dict[str, Callable[..., float]] = {"count": count}
     metrics.update({r: _rate_metric(r) for r in rates})
     params = None
     if sample_weight is not None:
         weights = np.asarray(sample_weight, dtype=np.float64)
         params = {r: {"sample_weight": weights} for r in rates}
-    return MetricFrame(metrics=metrics, y_true=np.asarray(y_true), y_pred=np.asarray(y_pred),
+    return MetricFrame(metrics=metrics, y_true=y_true, y_pred=y_pred,
                        sensitive_features=sensitive_features, sample_params=params)
 
 
