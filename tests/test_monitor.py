@@ -377,3 +377,29 @@ def test_a_period_with_one_label_is_flagged_and_base_rates_shown():
     assert by.at["2024-01", "base_rate"] == pytest.approx(first["y"].mean())
     assert not np.isnan(by.at["2024-02", "eo_change_p"])  # the TPR block alone
     assert by.at["2024-02", "eo_change_df"] == 1
+
+
+def test_intersections_scores_and_a_text_target():
+    rng = np.random.default_rng(8)
+    n = 1200
+    table = pd.DataFrame({
+        "when": pd.Timestamp(2024, 1, 1) + pd.to_timedelta(rng.integers(0, 60, n), unit="D"),
+        "sex": rng.choice(["F", "M"], n), "race": rng.choice(["a|b", "c"], n),
+        "decision": rng.choice(["approved", "denied"], n), "score": rng.random(n),
+    })
+    result = monitor(table, target="decision", sensitive=["sex", "race"], pred="score",
+                     time_column="when", pos_label="approved", threshold=0.6, n_boot=50)
+    assert result.positive == "approved"
+    assert "score" in result.predictions and "0.6" in result.predictions
+    assert result.periods["groups"].tolist() == [4, 4]
+    months = table["when"].dt.to_period("M").astype(str)
+    for period, part in table.groupby(months):
+        y = part["decision"] == "approved"
+        yp = part["score"] >= 0.6
+        sf = part[["sex", "race"]]
+        row = result.periods.set_index("period").loc[period]
+        assert row["demographic_parity_difference"] == pytest.approx(
+            flm.demographic_parity_difference(y, yp, sensitive_features=sf))
+        assert period == result.reference or row["dp_change_df"] == 3
+    group = result.to_dict()["by_group"][0]["group"]
+    assert set(group) == {"sex", "race"}
