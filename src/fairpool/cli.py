@@ -145,7 +145,7 @@ def audit_command(
     ] = None,
     reference: Annotated[
         str, typer.Option("--reference", metavar="PERIOD",
-                          help="period --by-period compares with (default: first)")
+                          help="period --by-period compares with: first, or a label (2013Q2)")
     ] = "first",
     alpha: Annotated[
         float, typer.Option("--alpha", metavar="A", help="level of the change test")
