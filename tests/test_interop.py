@@ -168,10 +168,14 @@ def test_aif360_several_unprivileged_values(compas):
 
 def test_aif360_round_trip(compas):
     pytest.importorskip("aif360")
+    import logging
+
     from fairpool.audit import from_aif360, to_aif360
 
+    before = logging.getLogger().level
     dataset, classified = to_aif360(compas, target="recid", sensitive=["race", "sex"],
                                     pred="risk")
+    assert logging.getLogger().level == before  # the quiet import restores the root logger
     assert dataset.favorable_label == 1.0
     assert dataset.features.shape == (len(compas), 5)  # age, priors, score, race, sex
     back = from_aif360(dataset, classified, pred="risk")

@@ -23,15 +23,25 @@ __all__ = ["aif360_metric", "from_aif360", "to_aif360"]
 
 
 def _aif360() -> tuple[Any, Any]:
-    try:
-        import logging
+    """AIF360's dataset and metric classes, imported without its optional-algorithm warnings.
 
-        logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
+    Importing aif360 logs a root-logger warning for each optional algorithm whose
+    dependency (tensorflow, inFairness, ...) is absent; none is used here, so the
+    root logger is raised to ERROR for the import only and restored after it.
+    """
+    import logging
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.ERROR))
+    try:
         from aif360.datasets import BinaryLabelDataset
         from aif360.metrics import ClassificationMetric
     except ImportError as exc:  # the optional extra
         raise ImportError("the AIF360 conversion needs aif360: pip install 'fairpool[aif360]'"
                           ) from exc
+    finally:
+        root.setLevel(level)
     return BinaryLabelDataset, ClassificationMetric
 
 
