@@ -133,17 +133,59 @@ def audit_command(
     format: Annotated[
         str, typer.Option("--format", metavar="table|json|csv", help="output format")
     ] = "table",
+    by_period: Annotated[
+        str | None,
+        typer.Option("--by-period", metavar="day|week|month|quarter|year",
+                     help="audit per period of a timestamp column, with a change test"),
+    ] = None,
+    time_column: Annotated[
+        str | None,
+        typer.Option("--time-column", metavar="COL",
+                     help="timestamp column of --by-period (default: the one detected)"),
+    ] = None,
+    reference: Annotated[
+        str, typer.Option("--reference", metavar="PERIOD",
+                          help="period --by-period compares with: first, or a label (2013Q2)")
+    ] = "first",
+    alpha: Annotated[
+        float, typer.Option("--alpha", metavar="A", help="level of the change test")
+    ] = 0.05,
 ) -> None:
     """Audit a table: representation and base rates per group, or a model's predictions."""
     from fairpool.audit import audit_file, check_format, print_audit
 
     format = check_format(format)  # before reading a large file
+    if by_period is not None or time_column is not None:
+        _audit_by_period(file, target, sensitive, pred, sep, by_period, time_column, format,
+                         reference=reference, alpha=alpha, pos_label=positive,
+                         threshold=threshold, missing=missing.strip().lower(),
+                         min_support=min_support, confidence=confidence)
+        return
     result = audit_file(
         file, target=target, sensitive=sensitive, pred=pred, sep=sep, pos_label=positive,
         threshold=threshold, missing=missing.strip().lower(), min_support=min_support,
         confidence=confidence,
     )
     print_audit(result, format=format)
+
+
+def _audit_by_period(
+    file: Path, target: str, sensitive: list[str], pred: str | None, sep: str | None,
+    by_period: str | None, time_column: str | None, format: str, **options: Any,
+) -> None:
+    """``fairpool audit --by-period``: :func:`fairpool.audit.monitor_file`, printed."""
+    from fairpool.audit import PERIODS, monitor_file, print_monitor
+
+    if by_period is None:
+        raise InvalidInputError("--time-column goes with --by-period "
+                                f"{'|'.join(PERIODS)}")
+    if pred is None:
+        raise InvalidInputError("--by-period monitors a model's predictions: name them "
+                                "with --pred COL")
+    result = monitor_file(file, target=target, sensitive=sensitive, pred=pred, sep=sep,
+                          time_column=time_column, period=by_period.strip().lower(),
+                          **options)
+    print_monitor(result, format=format)
 
 
 @app.command("mitigate")
