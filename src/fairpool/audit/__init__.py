@@ -28,9 +28,11 @@ from fairpool.audit._mitigate import (
     print_mitigation,
 )
 from fairpool.audit._render import FORMATS, check_format, print_audit, render_frame
+from fairpool.audit._stress import BIAS_SOURCES, STRESS_METRICS, plot_stress_test, stress_test
 from fairpool.datasets import read_table, sniff_delimiter
 
 __all__ = [
+    "BIAS_SOURCES",
     "FORMATS",
     "FOUR_FIFTHS",
     "MISSING_POLICIES",
@@ -38,6 +40,7 @@ __all__ = [
     "AuditResult",
     "Labels",
     "MitigationReport",
+    "STRESS_METRICS",
     "audit_file",
     "audit_frame",
     "check_format",
@@ -45,9 +48,11 @@ __all__ = [
     "encode_target",
     "mitigation_report",
     "mitigation_split",
+    "plot_stress_test",
     "print_audit",
     "print_mitigation",
     "read_table",
     "render_frame",
     "sniff_delimiter",
+    "stress_test",
 ]
