@@ -19,6 +19,7 @@ from fairpool.audit._audit import (
     audit_file,
     audit_frame,
 )
+from fairpool.audit._explain import GroupExplanation, explain_by_group
 from fairpool.audit._labels import Labels, encode_predictions, encode_target
 from fairpool.audit._mitigate import (
     MITIGATION_METHODS,
@@ -38,6 +39,7 @@ __all__ = [
     "MISSING_POLICIES",
     "MITIGATION_METHODS",
     "AuditResult",
+    "GroupExplanation",
     "Labels",
     "MitigationReport",
     "STRESS_METRICS",
@@ -45,6 +47,7 @@ __all__ = [
     "audit_frame",
     "check_format",
     "encode_predictions",
+    "explain_by_group",
     "encode_target",
     "mitigation_report",
     "mitigation_split",

@@ -88,6 +88,15 @@ def _as_dataset(data: Any, target: str | None, sensitive: Any, positive: Any) ->
         )
     import warnings
 
+    from fairpool.audit._mitigate import _positive_value
+    from fairpool.datasets import from_foreign_frame
+
+    data = from_foreign_frame(data)
+    if not isinstance(data, pd.DataFrame):
+        raise InvalidInputError(f"data must be a fairpool Dataset, a DataFrame or a CSV/Parquet "
+                                f"path, got {type(data).__name__}")
+    if target in data.columns:  # the command line's text "1" is the column's 1
+        positive = _positive_value(data[target], positive)
     with warnings.catch_warnings():  # one group is refused below with its own message
         warnings.filterwarnings("ignore", message=".*single group", category=UserWarning)
         return from_frame(data, target=target, sensitive=sensitive, positive=positive)
