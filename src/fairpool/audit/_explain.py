@@ -163,7 +163,13 @@ class GroupExplanation:
                          fontsize=8)
             ax.tick_params(axis="x", labelsize=7)
             ax.set_xlabel(f"mean |SHAP| ({self.output})", fontsize=7)
-        fig.tight_layout()
+        from matplotlib.patches import Patch
+
+        fig.legend(handles=[Patch(color="tab:red", label="sensitive attribute"),
+                            Patch(color="tab:orange", label="proxy"),
+                            Patch(color="tab:gray", label="other")],
+                   loc="lower center", ncol=3, fontsize=7, frameon=False)
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
         if path is not None:
             fig.savefig(path, dpi=110)
         return fig
