@@ -139,6 +139,15 @@ def test_prediction_flips_follow_the_documented_draw_and_do_not_retrain(table, d
     assert row["tpr[M]"] == clean_row["tpr[M]"]
 
 
+def test_none_by_name_is_the_plain_fit(ds, table):
+    again = fp.audit.stress_test(ds, source="historical", group="F", rates=[0.2], seeds=[0],
+                                 model=MODEL, strategy="none")
+    row = table[(table["source"] == "historical") & (table["seed"] == 0)
+                & (table["rate"] == 0.2)].iloc[0]
+    assert again["strategy"].tolist() == ["none"]
+    assert again["accuracy"].iloc[0] == row["accuracy"]
+
+
 def test_rate_zero_is_the_clean_model_for_every_source(table):
     zero = table[table["rate"] == 0.0]
     for _, part in zero.groupby("seed"):

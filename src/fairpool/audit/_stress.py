@@ -281,7 +281,7 @@ def stress_test(
     model : str or scikit-learn classifier, default "logreg"
         A fairpool learner name (``fairpool learners``) or an estimator (cloned per fit).
     strategy : None, str, or a list of them, default None
-        None fits ``model`` on the whole training part; a strategy name
+        None (or ``"none"``) fits ``model`` on the whole training part; a strategy name
         (``fp.active.available_strategies()``) runs an active-learning campaign on it.
     budget, batch_size : int, default 400 and 50
         Labels bought by a campaign, and per round (the initial labelled set is one
@@ -336,7 +336,8 @@ def stress_test(
     sources = _names(source, list(BIAS_SOURCES), "source")
     from fairpool.active import available_strategies
 
-    strategies = _names(strategy, [None, *available_strategies()], "strategy")
+    strategies = [None if s == _PLAIN else s
+                  for s in _names(strategy, [None, _PLAIN, *available_strategies()], "strategy")]
     rates_ = _check_rates(rates)
     seeds_ = _check_seeds(seeds)
     ds = _as_dataset(data, target, sensitive, positive)
