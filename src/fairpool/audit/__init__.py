@@ -9,6 +9,10 @@ What ``fairpool audit`` runs, and its Python API::
     result.by_group          # every rate, Wilson intervals, small groups flagged
     print_audit(result, format="json")
 
+Stress tests of the sources of bias (``stress_test``, ``plot_stress_test``; the
+``fairpool stress`` command) and SHAP explanations compared across groups
+(``explain_by_group``) are in docs/evaluation.md.
+
 See docs/audit.md.
 """
 
