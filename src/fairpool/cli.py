@@ -242,6 +242,93 @@ def mitigate_command(
         typer.echo(f"saved the mitigated model to {out}", err=format != "table")
 
 
+@app.command("stress")
+@fails_cleanly
+def stress_command(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet file with labels")],
+    target: Annotated[
+        str, typer.Option("--target", metavar="COL", help="column holding the binary label")
+    ],
+    sensitive: Annotated[
+        list[str], typer.Option("--sensitive", metavar="COL",
+                                help="sensitive column (repeat for intersections)")
+    ],
+    group: Annotated[
+        str, typer.Option("--group", metavar="NAME", help="the group that receives the bias")
+    ],
+    source: Annotated[
+        list[str], typer.Option("--source", metavar="NAME",
+                                help="sampling, measurement, historical or prediction "
+                                     "(repeatable)")
+    ],
+    rates: Annotated[
+        str, typer.Option("--rates", metavar="R,R,...",
+                          help="shares of the group's rows affected, each in [0, 1)")
+    ] = "0,0.1,0.2,0.3,0.4,0.5",
+    seeds: Annotated[int, typer.Option("--seeds", metavar="N", help="seeds 0..N-1")] = 3,
+    model: Annotated[
+        str, typer.Option("--model", metavar="NAME", help="the learner (fairpool learners)")
+    ] = "logreg",
+    strategy: Annotated[
+        list[str] | None, typer.Option("--strategy", metavar="NAME",
+                                       help="also run an active-learning campaign with this "
+                                            "strategy ('none': the plain fit; repeatable)")
+    ] = None,
+    budget: Annotated[
+        int, typer.Option("--budget", metavar="N", help="labels a campaign buys")
+    ] = 400,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", metavar="N", help="labels bought per round")
+    ] = 50,
+    positive: Annotated[
+        str | None, typer.Option("--positive", metavar="VALUE",
+                                 help="the positive target value (unless 0/1, true/false, yes/no)")
+    ] = None,
+    test_size: Annotated[
+        float, typer.Option("--test-size", metavar="SHARE", help="share of rows held out")
+    ] = 0.3,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="write the whole table (CSV)")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", metavar="FILE",
+                                  help="save the plot of each metric against the rate (PNG)")
+    ] = None,
+    format: Annotated[
+        str, typer.Option("--format", metavar="table|json|csv", help="output format")
+    ] = "table",
+) -> None:
+    """Inject a source of bias into one group at rates; retrain and score on clean test rows."""
+    from fairpool.audit import check_format, plot_stress_test, render_frame, stress_test
+    from fairpool.datasets import read_table
+
+    format = check_format(format)
+    try:
+        rate_values = [float(r) for r in rates.split(",") if r.strip()]
+    except ValueError:
+        raise InvalidInputError(
+            f"--rates must be numbers separated by commas, got {rates!r}") from None
+    if seeds < 1:
+        raise InvalidInputError(f"--seeds must be at least 1, got {seeds}")
+    strategies = [None if s == "none" else s for s in (strategy or ["none"])]
+    table = stress_test(read_table(file), target=target, sensitive=sensitive, positive=positive,
+                        source=source, group=group, rates=rate_values,
+                        seeds=list(range(seeds)), model=model, strategy=strategies,
+                        budget=budget, batch_size=batch_size, test_size=test_size)
+    if out is not None:
+        table.to_csv(out, index=False)
+    if plot is not None:
+        plot_stress_test(table, path=plot)
+    shown = (table.groupby(["source", "strategy", "rate"], sort=False)
+             [["n_affected", "accuracy", "f1", "demographic_parity", "equalized_odds"]]
+             .mean().reset_index())
+    render_frame(shown, format=format,
+                 title=f"Bias injected into {group}: mean over {seeds} seed(s), clean test rows")
+    for path, what in ((out, "table"), (plot, "plot")):
+        if path is not None:
+            typer.echo(f"wrote the {what} to {path}", err=True)
+
+
 @app.command("run")
 @fails_cleanly
 def run_command(

@@ -15,7 +15,11 @@ What ``fairpool audit`` runs, and its Python API::
 
 Interop with fairlearn (MetricFrame), AIF360, Aequitas and TFMA: ``to_*`` / ``from_*``.
 
-See docs/audit.md and docs/monitoring.md.
+Stress tests of the sources of bias (``stress_test``, ``plot_stress_test``; the
+``fairpool stress`` command) and SHAP explanations compared across groups
+(``explain_by_group``) are in docs/evaluation.md.
+
+See docs/audit.md, docs/monitoring.md and docs/evaluation.md.
 """
 
 from fairpool.audit._audit import (
@@ -26,6 +30,7 @@ from fairpool.audit._audit import (
     audit_frame,
 )
 from fairpool.audit._change import disparity_change_test
+from fairpool.audit._explain import GroupExplanation, explain_by_group
 from fairpool.audit._interop_aequitas import (
     AEQUITAS_COLUMNS,
     aequitas_crosstab,
@@ -46,26 +51,31 @@ from fairpool.audit._mitigate import (
 from fairpool.audit._monitor import PERIODS, MonitorResult, monitor, monitor_file
 from fairpool.audit._monitor_render import print_monitor
 from fairpool.audit._render import FORMATS, check_format, print_audit, render_frame
+from fairpool.audit._stress import BIAS_SOURCES, STRESS_METRICS, plot_stress_test, stress_test
 from fairpool.datasets import read_table, sniff_delimiter
 
 __all__ = [
     "AEQUITAS_COLUMNS",
+    "BIAS_SOURCES",
     "FORMATS",
     "FOUR_FIFTHS",
     "MISSING_POLICIES",
     "MITIGATION_METHODS",
     "AuditResult",
+    "GroupExplanation",
     "Labels",
     "MitigationReport",
     "MonitorResult",
     "PERIODS",
     "aequitas_crosstab",
     "aif360_metric",
+    "STRESS_METRICS",
     "audit_file",
     "audit_frame",
     "check_format",
     "disparity_change_test",
     "encode_predictions",
+    "explain_by_group",
     "encode_target",
     "from_aequitas_crosstab",
     "from_aif360",
@@ -75,6 +85,7 @@ __all__ = [
     "monitor",
     "monitor_file",
     "print_monitor",
+    "plot_stress_test",
     "print_audit",
     "print_mitigation",
     "read_table",
@@ -85,4 +96,5 @@ __all__ = [
     "to_aif360",
     "to_metric_frame",
     "to_tfma_json",
+    "stress_test",
 ]
