@@ -58,7 +58,9 @@ class SubgroupAudit:
         """JSON-ready dictionary: the facts, each table's records and its settings."""
 
         def records(frame: pd.DataFrame | None) -> Any:
-            return None if frame is None else json.loads(frame.to_json(orient="records"))
+            if frame is None:
+                return None
+            return json.loads(frame.to_json(orient="records", double_precision=15))
 
         def settings(frame: pd.DataFrame | None) -> Any:
             return None if frame is None else json.loads(json.dumps(frame.attrs, default=str))
