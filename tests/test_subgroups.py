@@ -23,7 +23,7 @@ from sklearn.metrics import accuracy_score, precision_score, recall_score
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from fairpool.audit import SUBGROUP_METRICS, subgroups
+from fairpool.audit import SUBGROUP_METRICS, fisher_two_sided, subgroups
 from fairpool.errors import (
     EmptyInputError,
     InvalidInputError,
@@ -200,6 +200,16 @@ def test_p_values_are_fisher_group_vs_rest_and_corrected_like_multipletests(
     reject, adjusted, _, _ = multipletests(tested["p_value"], alpha=0.05, method=correction)
     np.testing.assert_allclose(tested["p_adjusted"], adjusted, rtol=1e-12)
     np.testing.assert_array_equal(tested["significant"], reject)
+
+
+def test_vectorised_fisher_equals_scipy_table_by_table() -> None:
+    rng = np.random.default_rng(0)
+    tables = [rng.integers(0, rng.choice([3, 10, 60, 5000]), (2, 2)) for _ in range(300)]
+    tables += [np.array(t) for t in ([[0, 0], [1, 2]], [[5, 5], [5, 5]], [[1, 0], [0, 1]],
+                                      [[10, 0], [0, 10]], [[3, 1], [1, 3]], [[0, 4], [7, 0]])]
+    expected = [fisher_exact(t).pvalue for t in tables]
+    np.testing.assert_allclose(fisher_two_sided(np.array(tables)), expected, rtol=1e-12,
+                               atol=0)
 
 
 def test_ranking_puts_the_worst_large_group_first_and_flags_small_ones(table) -> None:

@@ -40,7 +40,12 @@ from fairpool.audit._subgroup_report import (
     subgroup_audit,
     subgroup_audit_file,
 )
-from fairpool.audit._subgroups import CORRECTIONS, SUBGROUP_METRICS, subgroups
+from fairpool.audit._subgroups import (
+    CORRECTIONS,
+    SUBGROUP_METRICS,
+    fisher_two_sided,
+    subgroups,
+)
 from fairpool.datasets import read_table, sniff_delimiter
 
 __all__ = [
@@ -60,6 +65,7 @@ __all__ = [
     "check_format",
     "encode_predictions",
     "encode_target",
+    "fisher_two_sided",
     "mitigation_report",
     "mitigation_split",
     "print_audit",

@@ -16,8 +16,11 @@ Who does the work:
   :func:`fairpool.metrics.group_report`);
 - intervals: statsmodels' Wilson interval or the multinomial bootstrap of
   :mod:`fairpool.audit._intervals` (shared with :func:`fairpool.audit.audit_frame`);
-- the test of a group against the rest: SciPy's Fisher exact test (two-sided) on the
-  2 x 2 table (group / rest) x (counted / not counted) of the ranking rate;
+- the test of a group against the rest: the two-sided Fisher exact test on the
+  2 x 2 table (group / rest) x (counted / not counted) of the ranking rate, with
+  SciPy's hypergeometric distribution; :func:`fisher_two_sided` runs SciPy's
+  ``fisher_exact`` algorithm on all groups at once (hand-written because
+  ``fisher_exact`` takes one table, ~15 ms each: 1.4 s for 89 groups);
 - the correction: statsmodels' ``multipletests`` (Holm by default).
 
 Written here: the table of which confusion cells are each rate's numerator and
@@ -45,8 +48,8 @@ from fairpool.errors import (
     UnknownNameError,
 )
 
-__all__ = ["CORRECTIONS", "LOWER_IS_WORSE", "SUBGROUP_METRICS", "proportion_counts",
-           "subgroups"]
+__all__ = ["CORRECTIONS", "LOWER_IS_WORSE", "SUBGROUP_METRICS", "fisher_two_sided",
+           "proportion_counts", "subgroups"]
 
 #: The rates :func:`subgroups` reports, in column order; each is a proportion.
 SUBGROUP_METRICS: tuple[str, ...] = (
@@ -107,6 +110,100 @@ def _rates(table: np.ndarray) -> dict[str, np.ndarray]:
         rates["base_rate"] = np.where(total > 0, positives / np.where(total > 0, total, 1),
                                       np.nan)
     return {m: rates[m] for m in SUBGROUP_METRICS}
+
+
+def _bisect(
+    value: Any, target: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """Largest ``i`` in ``[lo, hi]`` with ``value(i) <= target`` for each element at once.
+
+    The same steps as SciPy's scalar search used by ``fisher_exact``
+    (``scipy.stats._binomtest._binary_search_for_binom_tst``), run on arrays so
+    that every group's search costs one vectorised pmf call per halving.
+    """
+    lo, hi = lo.astype(np.int64).copy(), hi.astype(np.int64).copy()
+    found = np.full(lo.shape, -1, dtype=np.int64)
+    active = lo < hi
+    while active.any():
+        idx = np.flatnonzero(active)
+        mid = lo[idx] + (hi[idx] - lo[idx]) // 2
+        val = value(mid, idx)
+        below, above = val < target[idx], val > target[idx]
+        lo[idx] = np.where(below, mid + 1, lo[idx])
+        hi[idx] = np.where(above, mid - 1, hi[idx])
+        equal = ~below & ~above
+        found[idx[equal]] = mid[equal]
+        active[idx[equal]] = False
+        active &= lo < hi
+    rest = np.flatnonzero(found < 0)
+    if rest.size:
+        ok = value(lo[rest], rest) <= target[rest]
+        found[rest] = np.where(ok, lo[rest], lo[rest] - 1)
+    return found
+
+
+def fisher_two_sided(table: np.ndarray) -> np.ndarray:
+    """Two-sided Fisher exact test of many 2 x 2 tables, vectorised over the tables.
+
+    Parameters
+    ----------
+    table : ndarray of int, shape (m, 2, 2)
+        ``table[i]`` as ``scipy.stats.fisher_exact`` reads it (rows: group / rest,
+        columns: counted / not counted).
+
+    Returns
+    -------
+    ndarray of shape (m,)
+        The p-values ``scipy.stats.fisher_exact(table[i]).pvalue`` returns: the
+        probability under the hypergeometric null of a table no more likely than
+        the observed one (Fisher 1922), with SciPy's relative tolerance of 1e-14 on
+        ties and its search for the other tail. SciPy's function takes about 15 ms
+        a table (its scalar search calls the hypergeometric pmf one value at a
+        time); this runs every group's search together.
+    """
+    from scipy.stats import hypergeom
+
+    c = np.asarray(table, dtype=np.int64)
+    x = c[:, 0, 0]
+    n1, n2 = c[:, 0].sum(axis=1), c[:, 1].sum(axis=1)
+    n = c[:, 0, 0] + c[:, 1, 0]
+    total = n1 + n2
+    p = np.ones(c.shape[0])
+    degenerate = (c.sum(axis=1) == 0).any(axis=1) | (c.sum(axis=2) == 0).any(axis=1)
+    mode = np.floor((n + 1) * (n1 + 1) / (total + 2)).astype(np.int64)
+    pexact = hypergeom.pmf(x, total, n1, n)
+    pmode = hypergeom.pmf(mode, total, n1, n)
+    gamma = 1 + 1e-14
+    with np.errstate(invalid="ignore", divide="ignore"):
+        at_mode = np.abs(pexact - pmode) / np.maximum(pexact, pmode) <= 1e-14
+    open_ = ~degenerate & ~at_mode
+    target = pexact * gamma
+
+    def pmf_at(k: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return hypergeom.pmf(k, total[idx], n1[idx], n[idx])
+
+    lower = open_ & (x < mode)
+    if lower.any():
+        i = np.flatnonzero(lower)
+        plower = hypergeom.cdf(x[i], total[i], n1[i], n[i])
+        one_tail = hypergeom.pmf(n[i], total[i], n1[i], n[i]) > target[i]
+        p[i] = plower
+        j = i[~one_tail]
+        if j.size:
+            guess = _bisect(lambda k, idx: -pmf_at(k, j[idx]), -target[j], mode[j], n[j])
+            p[j] = plower[~one_tail] + hypergeom.sf(guess, total[j], n1[j], n[j])
+    upper = open_ & (x >= mode)
+    if upper.any():
+        i = np.flatnonzero(upper)
+        pupper = hypergeom.sf(x[i] - 1, total[i], n1[i], n[i])
+        one_tail = hypergeom.pmf(0, total[i], n1[i], n[i]) > target[i]
+        p[i] = pupper
+        j = i[~one_tail]
+        if j.size:
+            guess = _bisect(lambda k, idx: pmf_at(k, j[idx]), target[j],
+                            np.zeros(j.size, dtype=np.int64), mode[j])
+            p[j] = pupper[~one_tail] + hypergeom.cdf(guess, total[j], n1[j], n[j])
+    return np.minimum(p, 1.0)
 
 
 def _check_choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
@@ -244,7 +341,6 @@ def subgroups(
     >>> table[["sex", "support", "error_rate"]].to_dict("list")
     {'sex': ['F', 'M'], 'support': [3, 3], 'error_rate': [0.3333333333333333, 0.3333333333333333]}
     """
-    from scipy.stats import fisher_exact
     from statsmodels.stats.multitest import multipletests
 
     from fairpool.metrics import grouped_table
@@ -331,9 +427,10 @@ def subgroups(
                         np.nan)
     tested = (~out["small"].to_numpy()) & (trials > 0) & (rest_trials > 0)
     p_value = np.full(len(out), np.nan)
-    for i in np.flatnonzero(tested):
-        p_value[i] = fisher_exact([[hit[i], trials[i] - hit[i]],
-                                   [rest_hit[i], rest_trials[i] - rest_hit[i]]]).pvalue
+    if tested.any():
+        p_value[tested] = fisher_two_sided(np.stack(
+            [np.stack([hit, trials - hit], axis=-1),
+             np.stack([rest_hit, rest_trials - rest_hit], axis=-1)], axis=1)[tested])
     p_adjusted = np.full(len(out), np.nan)
     if tested.any():
         if correction == "none":
