@@ -19,9 +19,9 @@ below the k-th best score found so far is dropped with its whole subtree.
 
 Why not the ``sliceline`` package (DataDome, BSD-3, on PyPI; checked at 0.3.0):
 its API fits (``Slicefinder(alpha, k, max_l, min_sup).fit(X, errors)``) but it
-evaluates every candidate against the one-hot matrix of all rows; on 10^6 rows
-and five columns one search took 42 s on this machine, almost all of it in
-SciPy's sparse product and comparison over the rows. Here the rows are read once,
+evaluates every candidate against the one-hot matrix of all rows, so its time
+grows with the rows (SciPy's sparse product and comparison dominate a profile);
+``benchmarks/subgroups.py`` times both on the same rows. Here the rows are read once,
 by :func:`fairpool.metrics.grouped_table`, into the confusion table of each
 distinct value combination (a "cell"); a slice's size and error are sums over
 cells, so the search costs a function of the number of cells, not of rows, with
