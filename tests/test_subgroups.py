@@ -280,3 +280,18 @@ def test_bad_inputs_raise_fairpool_errors_naming_the_fault(table) -> None:
                 {"n_bins": 1}):
         with pytest.raises(InvalidInputError):
             subgroups(y, p, sensitive_features=sf, **bad)
+
+
+def test_percentile_interval_equals_numpy_nanquantile() -> None:
+    from fairpool.audit._intervals import percentile_interval
+
+    rng = np.random.default_rng(0)
+    replicates = rng.random((401, 50))
+    replicates[rng.random(replicates.shape) < 0.3] = np.nan
+    replicates[:, 5] = np.nan  # never defined
+    replicates[:-1, 7] = np.nan  # defined once
+    low, high = percentile_interval(replicates, 0.9)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.nanquantile(replicates, [0.05, 0.95], axis=0)
+    np.testing.assert_allclose(low, expected[0], rtol=1e-12)
+    np.testing.assert_allclose(high, expected[1], rtol=1e-12)

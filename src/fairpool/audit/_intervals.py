@@ -102,7 +102,17 @@ def percentile_interval(
         (Efron & Tibshirani 1993, section 13.3); NaN where every replicate is NaN.
     """
     tail = (1 - confidence) / 2
-    ok = (~np.isnan(replicates)).any(axis=0)
-    filled = np.where(ok, replicates, 0.0)  # all-NaN columns would warn in nanquantile
-    low, high = np.nanquantile(filled, [tail, 1 - tail], axis=0)
-    return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
+    ordered = np.sort(replicates, axis=0)  # NaN sorts last
+    defined = (~np.isnan(ordered)).sum(axis=0)
+    bounds = []
+    for q in (tail, 1 - tail):
+        # numpy's default ("linear") quantile of the defined values, for every column at
+        # once (np.nanquantile loops over columns in Python)
+        position = np.maximum(defined - 1, 0) * q
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, np.maximum(defined - 1, 0))
+        low_value = np.take_along_axis(ordered, below[None], axis=0)[0]
+        high_value = np.take_along_axis(ordered, above[None], axis=0)[0]
+        value = low_value + (high_value - low_value) * (position - below)
+        bounds.append(np.where(defined > 0, value, np.nan))
+    return bounds[0], bounds[1]

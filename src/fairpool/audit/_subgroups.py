@@ -409,7 +409,10 @@ def subgroups(
     if ci == "bootstrap":
         rng = np.random.default_rng(random_state)
         resampled = bootstrap_counts(finest, int(n_boot), rng)  # (n_boot, cells, 2, 2)
-        replicates = _rates(np.einsum("gc,bcij->bgij", membership, resampled))
+        # (n_boot, cells, 2, 2) x (groups, cells) -> (n_boot, groups, 2, 2), through BLAS
+        summed = np.tensordot(resampled.astype(np.float64), membership.astype(np.float64),
+                              axes=([1], [1]))
+        replicates = _rates(np.moveaxis(summed, -1, 1))
     for m in shown:
         if ci == "wilson":
             low, high = wilson_interval(*proportion_counts(tables, m), confidence)
