@@ -252,6 +252,18 @@ def test_data_argument_and_polars_input_give_the_same_table(table) -> None:
     pd.testing.assert_frame_equal(as_dict, expected)
 
 
+def test_a_group_without_positives_has_undefined_recall_and_is_not_tested() -> None:
+    y = np.array([0] * 40 + [0, 1] * 20 + [1, 0] * 20)
+    p = np.array([1, 0] * 20 + [1, 1] * 20 + [0, 0] * 20)
+    sex = ["F"] * 40 + ["M"] * 40 + ["X"] * 40
+    result = subgroups(y, p, sensitive_features=[sex], rank_by="recall")
+    f = result[result["sensitive_feature_0"] == "F"].iloc[0]
+    assert np.isnan(f["recall"]) and np.isnan(f["recall_ci_low"]) and np.isnan(f["fnr"])
+    assert np.isnan(f["p_value"]) and pd.isna(f["rank"]) and not f["significant"]
+    assert f["fpr"] == pytest.approx(0.5) and result.attrs["n_tested"] == 2
+    assert result.iloc[0]["sensitive_feature_0"] == "X"  # recall 0: the worst
+
+
 def test_bad_inputs_raise_fairpool_errors_naming_the_fault(table) -> None:
     y, p, sf = table["y"], table["p"], table[COLUMNS]
     with pytest.raises(MissingValueError, match="missing value"):

@@ -30,7 +30,8 @@ __all__ = ["as_frame", "bin_numeric"]
 
 
 def as_frame(values: Any, argument: str) -> pd.DataFrame:
-    """``values`` (DataFrame, dict of columns, Series, 1-D or 2-D array, polars) as a DataFrame.
+    """``values`` as a DataFrame: a DataFrame, dict of columns, Series, list of columns,
+    1-D or 2-D ``(n, k)`` array, or a polars / pyarrow table.
 
     Raises
     ------
@@ -53,6 +54,11 @@ def as_frame(values: Any, argument: str) -> pd.DataFrame:
     elif isinstance(values, pd.Series):
         frame = values.to_frame(name="sensitive_feature_0" if values.name is None
                                 else str(values.name))
+    elif isinstance(values, list | tuple) and values and all(
+            isinstance(c, list | tuple | np.ndarray | pd.Series | pd.Categorical)
+            for c in values):
+        # a list of columns, as fairpool.metrics reads it
+        return as_frame({f"sensitive_feature_{j}": c for j, c in enumerate(values)}, argument)
     else:
         array = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
         if array.ndim == 1:
