@@ -175,8 +175,9 @@ def audit_command(
             file, sep=sep, target=target, sensitive=sensitive, pred=pred, pos_label=positive,
             threshold=threshold, missing=missing.strip().lower(), show_subgroups=subgroups,
             max_depth=max_depth, slice_by=slice_by or [], n_bins=bins,
-            min_support=min_support, alpha=1 - confidence, rank_by=rank_by.strip().lower(),
-            ci=ci.strip().lower(), n_boot=n_boot, random_state=seed, correction=correction,
+            min_support=min_support, alpha=round(1 - confidence, 12),
+            rank_by=rank_by.strip().lower(), ci=ci.strip().lower(), n_boot=n_boot,
+            random_state=seed, correction=correction,
         ), format=format)
         return
     result = audit_file(
