@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairpool.audit._audit import AuditResult, _jsonable, _wilson, audit_frame
+from fairpool.audit._audit import AuditResult, _jsonable, audit_frame
 from fairpool.audit._change import (
     DISPARITIES,
     Cells,
@@ -30,6 +30,7 @@ from fairpool.audit._change import (
     holm,
     percentile_interval,
 )
+from fairpool.audit._intervals import wilson_interval
 from fairpool.audit._labels import encode_predictions, encode_target
 from fairpool.datasets import read_table
 from fairpool.errors import (
@@ -471,7 +472,7 @@ def monitor(
         row["base_rate"] = base_rate
         accuracy = math.nan if p.audit is None else float(p.audit.summary["overall_accuracy"])
         low, high = (math.nan, math.nan) if p.audit is None else (
-            float(v[0]) for v in _wilson(np.array([round(accuracy * p.rows)]),
+            float(v[0]) for v in wilson_interval(np.array([round(accuracy * p.rows)]),
                                          np.array([p.rows]), confidence))
         row.update(accuracy=accuracy, accuracy_ci_low=low, accuracy_ci_high=high)
         values = (dict.fromkeys(DISPARITIES, math.nan) if p.audit is None else
