@@ -2,7 +2,7 @@
 
 >>> import fairpool as fp
 >>> fp.datasets.available()
-['adult', 'compas', 'genomes1000', 'german']
+['adult', 'compas', 'genomes1000', 'german', 'hsb82', 'star']
 >>> ds = fp.datasets.load("compas", sensitive="sex")
 >>> parts = fp.datasets.split(ds, "falcon", seed=0)
 >>> parts.sizes["pool"], parts.sizes["test"]

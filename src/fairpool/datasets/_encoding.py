@@ -53,6 +53,7 @@ def encode_frame(
     missing: MissingPolicy = "error",
     standardize: bool = False,
     sensitive_sources: Mapping[str, Sequence[str]] | None = None,
+    clusters: str | None = None,
     info: Mapping[str, Any] | None = None,
 ) -> Dataset:
     """Encode a raw table into a :class:`Dataset` (shared by every loader).
@@ -89,6 +90,10 @@ def encode_frame(
         bucketing of a feature (Adult's age groups come from the numeric ``age``)
         or when a code mixes it with other facts (German credit's personal status
         carries sex). The sources are features only when ``sensitive_as_feature``.
+    clusters : str, optional
+        A column of cluster (random-effect) labels: coded ``0 .. k - 1`` in sorted
+        order into ``Dataset.clusters`` (names in ``info["cluster_names"]``), not a
+        feature.
     info : mapping, optional
         Provenance and other facts merged into ``Dataset.info`` (they win over the
         computed keys).
@@ -107,6 +112,7 @@ def encode_frame(
         missing=missing,
         standardize=standardize,
         sensitive_sources=sensitive_sources,
+        clusters=clusters,
     )
     df = to_pandas(frame)
     if not isinstance(target, str):  # checked here: a TableEncoder takes target=None
@@ -126,6 +132,7 @@ def from_frame(
     positive: Any = None,
     missing: MissingPolicy = "error",
     standardize: bool = False,
+    clusters: str | None = None,
 ) -> Dataset:
     """Build a :class:`Dataset` from your own table, with the bundled datasets' rules.
 
@@ -161,6 +168,12 @@ def from_frame(
         drop their rows. Missing target or sensitive values always raise.
     standardize : bool, default False
         Standardise numeric feature columns to mean 0 and standard deviation 1.
+    clusters : str, optional
+        A column of cluster labels (school, hospital, occupation) for mixed-effects
+        models. Its values are coded ``0 .. k - 1`` (sorted; names in
+        ``info["cluster_names"]``) into ``Dataset.clusters`` and it is not a feature.
+        A cluster with a single row is kept (a mixed-effects model shrinks its effect
+        toward zero); its count is in ``info["singleton_clusters"]``.
 
     Returns
     -------
@@ -171,7 +184,8 @@ def from_frame(
     UnknownColumnError
         A named column is not in the table (the message lists the columns).
     MissingValueError
-        Missing values in the target, a sensitive column, or (by default) a feature.
+        Missing values in the target, a sensitive column, the clusters column, or (by
+        default) a feature; the message names the column and the count.
     EmptyInputError
         The table has no rows.
     InvalidInputError
@@ -198,4 +212,5 @@ def from_frame(
         positive=positive,
         missing=missing,
         standardize=standardize,
+        clusters=clusters,
     )

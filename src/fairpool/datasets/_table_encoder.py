@@ -623,6 +623,11 @@ class TableEncoder(BaseEstimator):
             "rows_dropped_missing": encoded.n_dropped,
             "single_group": len(self.group_names_) == 1,
         }
+        if self.cluster_coding_ is not None and encoded.clusters is not None:
+            sizes = np.bincount(encoded.clusters, minlength=len(self.cluster_coding_.values))
+            computed["clusters_column"] = self.cluster_coding_.column
+            computed["cluster_names"] = [str(v) for v in self.cluster_coding_.values]
+            computed["singleton_clusters"] = int((sizes == 1).sum())
         if info:
             computed.update(info)
         return Dataset(
