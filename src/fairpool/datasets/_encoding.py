@@ -54,6 +54,7 @@ def encode_frame(
     standardize: bool = False,
     sensitive_sources: Mapping[str, Sequence[str]] | None = None,
     clusters: str | None = None,
+    task: str | None = None,
     info: Mapping[str, Any] | None = None,
 ) -> Dataset:
     """Encode a raw table into a :class:`Dataset` (shared by every loader).
@@ -94,6 +95,8 @@ def encode_frame(
         A column of cluster (random-effect) labels: coded ``0 .. k - 1`` in sorted
         order into ``Dataset.clusters`` (names in ``info["cluster_names"]``), not a
         feature.
+    task : {None, "classification", "regression"}, default None
+        The target's task; None infers it (see :func:`from_frame`).
     info : mapping, optional
         Provenance and other facts merged into ``Dataset.info`` (they win over the
         computed keys).
@@ -113,6 +116,7 @@ def encode_frame(
         standardize=standardize,
         sensitive_sources=sensitive_sources,
         clusters=clusters,
+        task=task,
     )
     df = to_pandas(frame)
     if not isinstance(target, str):  # checked here: a TableEncoder takes target=None
@@ -133,6 +137,7 @@ def from_frame(
     missing: MissingPolicy = "error",
     standardize: bool = False,
     clusters: str | None = None,
+    task: str | None = None,
 ) -> Dataset:
     """Build a :class:`Dataset` from your own table, with the bundled datasets' rules.
 
@@ -189,7 +194,8 @@ def from_frame(
     EmptyInputError
         The table has no rows.
     InvalidInputError
-        Any other bad argument (target also sensitive, unsupported dtype, ...).
+        Any other bad argument (target also sensitive, unsupported dtype, a
+        ``task="regression"`` target holding text that is not a number, ...).
 
     Examples
     --------
@@ -213,4 +219,5 @@ def from_frame(
         missing=missing,
         standardize=standardize,
         clusters=clusters,
+        task=task,
     )

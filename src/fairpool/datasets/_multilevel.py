@@ -187,6 +187,7 @@ def load_hsb82(
         name="hsb82",
         standardize=standardize,
         clusters=clusters,
+        task=target_info["task"],
         info={
             "source": HSB82_SOURCE,
             "licence": LICENCE,
@@ -308,6 +309,7 @@ def load_star(
         name="star",
         standardize=standardize,
         clusters=clusters,
+        task=target_info["task"],
         info={
             "source": STAR_SOURCE,
             "licence": LICENCE,
