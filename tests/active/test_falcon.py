@@ -363,7 +363,7 @@ def test_run_replays_the_papers_loop_by_brute_force():
                              feature_names=("x1", "x2", "x3"))
     split = {"initial": np.arange(40), "pool": np.arange(40, 280),
              "test": np.arange(280, 350), "validation": np.arange(350, n)}
-    history = fp.active.run(ds, "falcon", "logreg", budget=30, batch_size=1, seed=3,
+    history = fp.active.run(ds, "falcon", "logreg", budget=20, batch_size=1, seed=3,
                             split=split, metrics=["demographic_parity"],
                             strategy_options={"mix": 1.0}, standardize=False)
     frame = history.frame
