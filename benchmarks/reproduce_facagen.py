@@ -15,6 +15,9 @@ This script runs, through the one loop ``fairpool.active.run`` and the
 * ``facagen_ppo``     -- FACA-GEN, PPO-tuned (trained at round 1 on the labelled rows);
 * ``facagen_ucb+cc``  -- FACA-GEN (UCB) with the causal consistency learner: the
   paper's full method (acquisition + consistency loss);
+* ``facagen_*_gp``    -- the same four with ``fairness_term="group_parity"``: F(x) is
+  the DP contribution of x's group under the current model instead of the expected
+  change of the DP gap;
 * ``fal_fast``        -- FAL's expected-fairness rule (Newton update);
 * ``falcon``          -- Falcon's bandit over target-group policies;
 
@@ -59,6 +62,13 @@ METHODS: dict[str, tuple[str, dict[str, Any], str]] = {
     "facagen_ucb": ("facagen", {"tuner": "ucb"}, "xgboost"),
     "facagen_ppo": ("facagen", {"tuner": "ppo"}, "xgboost"),
     "facagen_ucb+cc": ("facagen", {"tuner": "ucb"}, "xgboost_cf"),
+    # The other reading of F(x) (issue 16 part 5): the DP contribution of x's group.
+    "facagen_fixed_gp": ("facagen", {"tuner": "fixed", "lam": 1.0, "gamma": 1.0,
+                                     "fairness_term": "group_parity"}, "xgboost"),
+    "facagen_ucb_gp": ("facagen", {"tuner": "ucb", "fairness_term": "group_parity"}, "xgboost"),
+    "facagen_ppo_gp": ("facagen", {"tuner": "ppo", "fairness_term": "group_parity"}, "xgboost"),
+    "facagen_ucb+cc_gp": ("facagen", {"tuner": "ucb", "fairness_term": "group_parity"},
+                          "xgboost_cf"),
     "fal_fast": ("fal_fast", {}, "xgboost"),
     "falcon": ("falcon", {}, "xgboost"),
 }
@@ -185,7 +195,7 @@ def tuner_choices(results: pd.DataFrame) -> str:
             pulls = ", ".join(f"(λ={a[0]:g}, γ={a[1]:g}): {c} ({lc} in rounds 8-10)"
                               for a, c, lc in zip(DEFAULT_ARMS, counts, late_counts, strict=True))
             lines.append(f"- {spec}, {method}: {pulls}")
-        if method == "facagen_ppo" and "lams" in part:
+        if method.startswith("facagen_ppo") and "lams" in part:
             lam = np.concatenate([np.array(v.split(), dtype=float) for v in part["lams"]])
             gam = np.concatenate([np.array(v.split(), dtype=float) for v in part["gammas"]])
             lines.append(f"- {spec}, PPO actions over all rounds and seeds: λ = "
