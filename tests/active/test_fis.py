@@ -234,3 +234,16 @@ def test_a_labelled_set_with_one_class_is_refused():
     one = replace(state, labelled=LabelledSet(lab.X, np.zeros_like(lab.y), lab.groups))
     with pytest.raises(InvalidInputError, match="both labels"):
         fis_influences(one, np.arange(3))
+
+
+def test_a_campaign_through_the_loop_records_the_wanted_picks(dataset_factory):
+    import fairpool as fp
+
+    ds = dataset_factory(400, seed=3)
+    split = fp.datasets.split(ds, "random", seed=0, validation_fraction=0.2, initial_size=40)
+    hist = fp.active.run(ds, strategy="fis", learner="logreg", budget=40, batch_size=20,
+                         seed=0, split=split)
+    frame = hist.frame
+    assert frame["n_labelled"].tolist() == [40, 60, 80]
+    wanted = frame["strategy_n_wanted"].dropna()
+    assert len(wanted) == 2 and ((wanted >= 0) & (wanted <= 20)).all()
