@@ -47,7 +47,7 @@ def test_the_table_holds_the_final_round_mean_and_sd(tmp_path):
     dp_last = [0.1 * (s + 1) + 2 for s in range(3)]
     want = f"{statistics.mean(dp_last):.3f} ± {statistics.stdev(dp_last):.3f}"
     fis_line = next(line for line in text.splitlines() if line.startswith("| fis |"))
-    assert want in fis_line and fis_line.endswith("| 300 | 3 |")
+    assert want in fis_line and fis_line.endswith("| 300 | 3 |  |")
     before = next(line for line in text.splitlines() if line.startswith("| before"))
     dp_first = [0.1 * (s + 1) for s in range(3)]
     assert f"{statistics.mean(dp_first):.3f} ± {statistics.stdev(dp_first):.3f}" in before
