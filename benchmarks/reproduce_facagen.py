@@ -204,6 +204,33 @@ def tuner_choices(results: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def paper_comparison(results: pd.DataFrame, spec: str = "genomes1000:999") -> str:
+    """The paper's Table 1 (before -> after) beside each method's before -> after on ``spec``.
+
+    Both readings of F(x) side by side: a method ``m`` and its ``m_gp`` twin share a row.
+    """
+    part = results[results["dataset"] == spec]
+    if part.empty:
+        return ""
+    head = ["metric", "paper", "fairpool before"]
+    bases = [m for m in METHODS if m.startswith("facagen") and not m.endswith("_gp")
+             and ((part["method"] == m) | (part["method"] == f"{m}_gp")).any()]
+    for base in bases:
+        head += [f"{base} (expected_change)", f"{base}_gp (group_parity)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for col, (before, after) in PAPER.items():
+        label = COLUMNS[col]
+        reference = part[part["method"] == "entropy"] if (part["method"] == "entropy").any() \
+            else part
+        row = [label, f"{before:g} → {after:g}", _cell(reference[f"before_{col}"])]
+        for base in bases:
+            for method in (base, f"{base}_gp"):
+                chosen = part[part["method"] == method]
+                row.append(f"{_cell(chosen[col])} (n={len(chosen)})" if len(chosen) else "")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+",
@@ -241,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     text = [f"# FACA-GEN reproduction ({len(results)} runs)\n"]
     for spec in dict.fromkeys(results["dataset"]):
         text.append(f"## {spec}\n\n{markdown(summary(results, spec))}\n")
+    comparison = paper_comparison(results)
+    if comparison:
+        text.append("## Beside the paper's Table 1 (genomes1000, 999 samples)\n\n"
+                    + comparison + "\n")
     text.append("## Tuner choices\n\n" + tuner_choices(results) + "\n")
     seconds = results.groupby("method")["seconds"].median().round(1)
     text.append("## Median seconds per run\n\n" + markdown(seconds.to_frame()) + "\n")
