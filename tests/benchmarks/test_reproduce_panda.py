@@ -69,7 +69,7 @@ def test_summary_separates_the_shared_representation_rows(tmp_path: Path) -> Non
         "strategy": ["random", "random", "panda", "panda", "random@repr"],
         "seed": [0, 1, 0, 1, 0],
         "f1": [0.5, 0.7, 0.4, 0.6, 0.9],
-        "demographic_parity": [0.2, 0.1, 0.05, 0.15, 0.3],
+        "demographic_parity_to_overall": [0.2, 0.1, 0.05, 0.15, 0.3],
         "error_rate_balance": [0.1, 0.1, 0.1, 0.3, 0.2],
     })
     final.to_csv(tmp_path / "final.csv", index=False)
@@ -81,6 +81,8 @@ def test_summary_separates_the_shared_representation_rows(tmp_path: Path) -> Non
     # sorted by F1, best first
     assert main.index("| random |") < main.index("| panda |")
     assert (tmp_path / "summary.md").read_text().startswith("| strategy |")
+    # every disparity column names its reading (PANDA's Table 1)
+    assert "| DP to overall (Table 1) | EB between groups (Table 1) |" in main
 
 
 @pytest.mark.parametrize("kind", ["demographic_parity", "encoder"])
