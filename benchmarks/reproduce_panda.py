@@ -144,6 +144,25 @@ def train_panda(ds: Any, seed: int, args: argparse.Namespace, kind: str) -> Pand
     return panda
 
 
+def baselines_from(directory: Path, seed: int, names: list[str], out: Path) -> list[str]:
+    """Copy ``seed``'s Adult rows of ``names`` from a reproduce_panda_baselines.py run.
+
+    That script runs the same protocol (PANDA split of Adult by sex, logistic
+    regression, batches of 50, B = 400, the same seeds), so its runs are the ones this
+    script would make; reusing them saves recomputing the baselines. Returns the names
+    found.
+    """
+    curves = pd.read_csv(directory / "curves.csv")
+    curves = curves[(curves["dataset"] == "adult") & (curves["seed"] == seed)
+                    & curves["strategy"].isin(names)]
+    keep = ["strategy", "seed", "round", "n_labelled", *METRICS, "seconds_select"]
+    for _, frame in curves.groupby("strategy", sort=True):
+        frame = frame.sort_values("round")[keep]
+        _append(out / "curves.csv", frame)
+        _append(out / "final.csv", frame.tail(1))
+    return sorted(set(curves["strategy"]))
+
+
 def run_seed(ds: Any, seed: int, args: argparse.Namespace) -> None:
     """PANDA (trained or loaded for this seed) and every baseline on the split of ``seed``.
 
@@ -176,6 +195,10 @@ def run_seed(ds: Any, seed: int, args: argparse.Namespace) -> None:
                                  batch_size=batch, seed=seed, split="panda")
             _record(hist, name, seed, out)
     if args.train_only:
+        return
+    if args.baselines_from is not None:
+        found = baselines_from(args.baselines_from, seed, list(args.baselines), out)
+        print(f"seed {seed}: baselines {', '.join(found)} read from {args.baselines_from}")
         return
     for name in args.baselines:
         if name not in available:
@@ -315,6 +338,9 @@ def main() -> None:
     parser.add_argument("--rho-sweep", type=float, nargs="*", default=[])
     parser.add_argument("--baselines", nargs="*", default=list(BASELINES))
     parser.add_argument("--out", type=Path, default=Path("results/panda"))
+    parser.add_argument("--baselines-from", type=Path,
+                        help="read the baselines' runs from this reproduce_panda_baselines.py "
+                             "output (same protocol and seeds) instead of running them")
     parser.add_argument("--figures", type=Path, default=Path("docs/figures"))
     parser.add_argument("--figures-only", action="store_true")
     parser.add_argument("--constraints", nargs="*", default=list(CONSTRAINTS),

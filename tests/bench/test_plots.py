@@ -113,7 +113,9 @@ def _legend_texts(fig):
 
 
 def test_metric_names_are_readable_labels_with_their_direction():
-    assert metric_label("demographic_parity") == "demographic parity gap (lower is fairer)"
+    assert metric_label("demographic_parity") == (
+        "demographic parity gap, max − min over groups (lower is fairer)")
+    assert "PANDA's" in metric_label("demographic_parity_to_overall")
     assert metric_label("f1") == "F1 (higher is better)"
     assert metric_label("ot_distance").startswith("OT distance, labelled set to pool")
     assert metric_label("made_up") == "made_up"

@@ -94,3 +94,26 @@ def test_train_panda_loads_a_saved_policy_instead_of_training(tmp_path: Path, ki
     loaded = script.train_panda(ds, 0, args, kind)
     assert not (tmp_path / "out").exists()  # nothing trained, nothing written
     np.testing.assert_array_equal(loaded.representation(ds.X), panda.representation(ds.X))
+
+
+def test_baselines_from_copies_that_seeds_adult_rounds(tmp_path: Path) -> None:
+    source, out = tmp_path / "baselines", tmp_path / "out"
+    source.mkdir()
+    out.mkdir()
+    rows = []
+    for dataset in ("adult", "compas"):
+        for strategy in ("random", "fairlearn", "dfa2l"):
+            for seed in (0, 1):
+                for rnd in (0, 1):
+                    rows.append({"dataset": dataset, "strategy": strategy, "seed": seed,
+                                 "round": rnd, "n_labelled": 100 + 50 * rnd,
+                                 "seconds_select": 0.1, "accuracy": 0.8,
+                                 **{m: 0.01 * rnd + seed for m in script.METRICS}})
+    pd.DataFrame(rows).to_csv(source / "curves.csv", index=False)
+    found = script.baselines_from(source, 1, ["random", "fairlearn", "falcon"], out)
+    assert found == ["fairlearn", "random"]  # falcon did not run there
+    curves, final = pd.read_csv(out / "curves.csv"), pd.read_csv(out / "final.csv")
+    assert len(curves) == 4 and set(curves["seed"]) == {1}
+    assert final.set_index("strategy")["round"].to_dict() == {"fairlearn": 1, "random": 1}
+    assert list(final.columns) == ["strategy", "seed", "round", "n_labelled",
+                                   *script.METRICS, "seconds_select"]
