@@ -287,19 +287,27 @@ def main() -> None:
     rec.add_argument("--command", required=True, help="the command that made the results")
     rec.add_argument("--commit", help="the code's commit (default: HEAD)")
     rec.add_argument("--note", default="")
-    sub.add_parser("write", help="rewrite every generated block")
-    sub.add_parser("check", help="exit 1 when a block differs from its results")
+    for action, text in (("write", "rewrite the generated blocks"),
+                         ("check", "exit 1 when a block differs from its results")):
+        one = sub.add_parser(action, help=text)
+        one.add_argument("blocks", nargs="*", help="block names (default: all)")
     args = parser.parse_args()
+    chosen = BLOCKS
+    if args.action != "record" and args.blocks:
+        unknown = sorted(set(args.blocks) - {b.name for b in BLOCKS})
+        if unknown:
+            raise SystemExit(f"error: unknown block(s) {unknown}")
+        chosen = tuple(b for b in BLOCKS if b.name in args.blocks)
     if args.action == "record":
         print(record(args.run, args.source, args.command, args.commit, args.note))
     elif args.action == "write":
-        print("\n".join(write()) or "every page was already up to date")
+        print("\n".join(write(chosen)) or "every page was already up to date")
     else:
-        stale = check()
+        stale = check(chosen)
         if stale:
             print("stale (run `benchmarks/doc_figures.py write`):\n  " + "\n  ".join(stale))
             sys.exit(1)
-        print(f"{len(BLOCKS)} blocks match their results files")
+        print(f"{len(chosen)} blocks match their results files")
 
 
 if __name__ == "__main__":
