@@ -29,7 +29,6 @@ the others' internals. What stands alone is elsewhere: the scaler in
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -54,7 +53,7 @@ from fairpool.errors import (
     MissingValueError,
     SingleGroupError,
 )
-from fairpool.learners import make_learner
+from fairpool.learners import fit_takes_groups, make_learner
 from fairpool.metrics import as_checked_array, check_binary_labels
 
 __all__ = ["ActiveLearner"]
@@ -296,9 +295,7 @@ class ActiveLearner:
             self._template = wrap(self._template)
         # Learners whose fit takes sensitive_features (fairness reductions, adversarial
         # debiasing) receive the labelled rows' group codes.
-        self._fit_takes_groups = (
-            "sensitive_features" in inspect.signature(self._template.fit).parameters
-        )
+        self._fit_takes_groups = fit_takes_groups(self._template)
 
         self._validation_raw = validation
         self._group_names_arg = group_names
