@@ -236,8 +236,9 @@ def _table(final: pd.DataFrame) -> list[str]:
     stats = final.groupby("strategy")[metrics].agg(["mean", "std"])
     counts = final.groupby("strategy")["seed"].nunique()
     for name in stats.sort_values(("f1", "mean"), ascending=False).index:
-        cells = [f"{stats.loc[name, (m, 'mean')]:.3f} ± {stats.loc[name, (m, 'std')]:.3f}"
-                 for m in metrics]
+        cells = [f"{stats.loc[name, (m, 'mean')]:.3f}" + (
+                     "" if np.isnan(stats.loc[name, (m, "std")])
+                     else f" ± {stats.loc[name, (m, 'std')]:.3f}") for m in metrics]
         rows.append(f"| {name} | {counts[name]} | " + " | ".join(cells) + " |")
     return rows
 
