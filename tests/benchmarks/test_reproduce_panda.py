@@ -77,7 +77,7 @@ def test_summary_separates_the_shared_representation_rows(tmp_path: Path) -> Non
     main, shared = text.split("On PANDA's shared representation:")
     sd = pd.Series([0.5, 0.7]).std()  # sample sd, as the script reports
     assert f"| random | 2 | 0.600 ± {sd:.3f} |" in main
-    assert "random@repr" not in main and "| random@repr | 1 | 0.900 ± nan" in shared
+    assert "random@repr" not in main and "| random@repr | 1 | 0.900 | 0.300 |" in shared
     # sorted by F1, best first
     assert main.index("| random |") < main.index("| panda |")
     assert (tmp_path / "summary.md").read_text().startswith("| strategy |")
