@@ -18,7 +18,9 @@ from fairlearn import metrics as flm
 from typer.testing import CliRunner
 
 from fairpool.audit import disparity_change_test, monitor, monitor_file
-from fairpool.audit._change import Cells, bootstrap_disparities, holm, percentile_interval
+from fairpool.audit._change import Cells, bootstrap_disparities
+from fairpool.audit._change import holm_adjusted as holm
+from fairpool.audit._change import scalar_interval as percentile_interval
 from fairpool.cli import app
 from fairpool.errors import (
     EmptyInputError,

@@ -150,6 +150,36 @@ def audit_command(
     alpha: Annotated[
         float, typer.Option("--alpha", metavar="A", help="level of the change test")
     ] = 0.05,
+    subgroups: Annotated[
+        bool, typer.Option("--subgroups", help="every group and intersection with intervals, "
+                           "ranked worst first, tested against the rest (needs --pred)")
+    ] = False,
+    max_depth: Annotated[
+        int | None, typer.Option("--max-depth", metavar="K",
+                                 help="search the worst slices of up to K columns (SliceLine)")
+    ] = None,
+    slice_by: Annotated[
+        list[str] | None, typer.Option("--slice-by", metavar="COL",
+                                       help="another column for the slice search (repeat)")
+    ] = None,
+    rank_by: Annotated[
+        str, typer.Option("--rank-by", metavar="RATE", help="rate that ranks groups and slices")
+    ] = "error_rate",
+    ci: Annotated[
+        str, typer.Option("--ci", metavar="wilson|bootstrap", help="subgroup intervals")
+    ] = "wilson",
+    n_boot: Annotated[
+        int, typer.Option("--n-boot", metavar="N", help="bootstrap resamples")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="bootstrap seed")] = 0,
+    correction: Annotated[
+        str, typer.Option("--correction", metavar="METHOD",
+                          help="multiple-testing correction (statsmodels name, or none)")
+    ] = "holm",
+    bins: Annotated[
+        int | None, typer.Option("--bins", metavar="N",
+                                 help="quantile bins of numeric columns (slices: 4)")
+    ] = None,
 ) -> None:
     """Audit a table: representation and base rates per group, or a model's predictions."""
     from fairpool.audit import audit_file, check_format, print_audit
@@ -160,6 +190,18 @@ def audit_command(
                          reference=reference, alpha=alpha, pos_label=positive,
                          threshold=threshold, missing=missing.strip().lower(),
                          min_support=min_support, confidence=confidence)
+        return
+    if subgroups or max_depth is not None:
+        from fairpool.audit import print_subgroup_audit, subgroup_audit_file
+
+        print_subgroup_audit(subgroup_audit_file(
+            file, sep=sep, target=target, sensitive=sensitive, pred=pred, pos_label=positive,
+            threshold=threshold, missing=missing.strip().lower(), show_subgroups=subgroups,
+            max_depth=max_depth, slice_by=slice_by or [], n_bins=bins,
+            min_support=min_support, alpha=round(1 - confidence, 12),
+            rank_by=rank_by.strip().lower(), ci=ci.strip().lower(), n_boot=n_boot,
+            random_state=seed, correction=correction,
+        ), format=format)
         return
     result = audit_file(
         file, target=target, sensitive=sensitive, pred=pred, sep=sep, pos_label=positive,

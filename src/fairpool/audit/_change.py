@@ -33,7 +33,6 @@ quantities in both periods. Its size and power are measured on simulated data in
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,10 +42,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairpool.audit._intervals import percentile_interval
 from fairpool.errors import InvalidInputError
 
 __all__ = ["DISPARITIES", "Cells", "bootstrap_disparities", "disparities", "disparity_change_test",
-           "holm", "percentile_interval"]
+           "holm_adjusted", "scalar_interval"]
 
 #: The headline disparities bootstrapped per period, in output order.
 DISPARITIES = ("demographic_parity_difference", "disparate_impact_ratio",
@@ -160,15 +160,6 @@ def bootstrap_disparities(
     return disparities(tp, fp, cells)
 
 
-def percentile_interval(draws: np.ndarray, confidence: float) -> tuple[float, float]:
-    """The central ``confidence`` percentile interval of the defined draws (NaN if none)."""
-    defined = draws[~np.isnan(draws)]
-    if defined.size == 0:
-        return math.nan, math.nan
-    tail = 100 * (1 - confidence) / 2
-    low, high = np.percentile(defined, [tail, 100 - tail])
-    return float(low), float(high)
-
 
 def _contrast_wald(
     x_t: np.ndarray, n_t: np.ndarray, x_r: np.ndarray, n_r: np.ndarray
@@ -247,23 +238,18 @@ def disparity_change_test(
     return stat, df, chi2.sf(stat, df)
 
 
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values (Holm 1979, Scand. J. Statist. 6(2)); NaN stays NaN.
+def holm_adjusted(p: np.ndarray) -> np.ndarray:
+    """Holm's adjusted p-values (statsmodels' ``multipletests``); NaN stays NaN."""
+    from statsmodels.stats.multitest import multipletests
 
-    Parameters
-    ----------
-    p : ndarray of shape (m,)
-
-    Returns
-    -------
-    ndarray of shape (m,)
-    """
     out = np.full(p.shape, np.nan)
-    defined = np.flatnonzero(~np.isnan(p))
-    if defined.size == 0:
-        return out
-    order = defined[np.argsort(p[defined], kind="stable")]
-    m = order.size
-    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
-    out[order] = adjusted
+    defined = ~np.isnan(p)
+    if defined.any():
+        out[defined] = multipletests(p[defined], method="holm")[1]
     return out
+
+
+def scalar_interval(draws: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The percentile interval of one statistic's draws, as floats."""
+    low, high = percentile_interval(np.asarray(draws, dtype=np.float64), confidence)
+    return float(low), float(high)

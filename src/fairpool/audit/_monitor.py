@@ -21,15 +21,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairpool.audit._audit import AuditResult, _jsonable, _wilson, audit_frame
+from fairpool.audit._audit import AuditResult, _jsonable, audit_frame
 from fairpool.audit._change import (
     DISPARITIES,
     Cells,
     bootstrap_disparities,
     disparity_change_test,
-    holm,
-    percentile_interval,
+    holm_adjusted,
+    scalar_interval,
 )
+from fairpool.audit._intervals import wilson_interval
 from fairpool.audit._labels import encode_predictions, encode_target
 from fairpool.datasets import read_table
 from fairpool.errors import (
@@ -42,6 +43,7 @@ from fairpool.errors import (
 )
 
 __all__ = ["PERIODS", "MonitorResult", "monitor", "monitor_file"]
+
 
 #: Period names and their pandas frequency.
 PERIODS: dict[str, str] = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
@@ -471,14 +473,14 @@ def monitor(
         row["base_rate"] = base_rate
         accuracy = math.nan if p.audit is None else float(p.audit.summary["overall_accuracy"])
         low, high = (math.nan, math.nan) if p.audit is None else (
-            float(v[0]) for v in _wilson(np.array([round(accuracy * p.rows)]),
+            float(v[0]) for v in wilson_interval(np.array([round(accuracy * p.rows)]),
                                          np.array([p.rows]), confidence))
         row.update(accuracy=accuracy, accuracy_ci_low=low, accuracy_ci_high=high)
         values = (dict.fromkeys(DISPARITIES, math.nan) if p.audit is None else
                   {k: float(v) for k, v in zip(p.audit.headline["key"],
                                                p.audit.headline["value"], strict=True)})
         for name in DISPARITIES:
-            ci = (math.nan, math.nan) if draws[i] is None else percentile_interval(draws[i][name],
+            ci = (math.nan, math.nan) if draws[i] is None else scalar_interval(draws[i][name],
                                                                            confidence)
             row.update({name: values[name], f"{name}_ci_low": ci[0], f"{name}_ci_high": ci[1]})
         for short, name in (("dp", "demographic_parity_difference"),
@@ -489,7 +491,7 @@ def monitor(
                 stat, df, pval = _change(p, ref, short)  # type: ignore[arg-type]
                 change = row[name] - ref_values[name]
                 if draws[i] is not None:
-                    ci = percentile_interval(draws[i][name] - draws[ref_at][name], confidence)
+                    ci = scalar_interval(draws[i][name] - draws[ref_at][name], confidence)
             row.update({f"{short}_change": change, f"{short}_change_ci_low": ci[0],
                         f"{short}_change_ci_high": ci[1], f"{short}_change_stat": stat,
                         f"{short}_change_df": df, f"{short}_change_p": pval})
@@ -506,7 +508,7 @@ def monitor(
     table = pd.DataFrame(rows)
     for short in ("dp", "eo"):
         p_values = table[f"{short}_change_p"].to_numpy(dtype=np.float64)
-        decided = holm(p_values) if correction == "holm" else p_values
+        decided = holm_adjusted(p_values) if correction == "holm" else p_values
         table[f"{short}_changed"] = np.where(np.isnan(decided), False, decided < alpha)
     order = [c for c in table.columns if c not in ("small", "flag", "dp_changed", "eo_changed")]
     for short in ("dp", "eo"):
