@@ -58,6 +58,15 @@ def best(function, repeat: int) -> tuple[float, object]:
     return min(times), value
 
 
+def markdown(frame: pd.DataFrame) -> str:
+    """The table as Markdown (what docs/audit.md shows)."""
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |",
+             "|" + "---|" * frame.shape[1]]
+    lines += ["| " + " | ".join(map(str, row)) + " |"
+              for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -93,10 +102,10 @@ def main() -> None:
                          "ratio": round(seconds / reference, 1), "parts (s)": parts,
                          "page KiB": round(page.stat().st_size / 1024)})
     frame = pd.DataFrame(rows)
-    frame["load (1 min)"] = os.getloadavg()[0]
+    frame["load (1 min)"] = round(os.getloadavg()[0], 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out, index=False)
-    print(frame.to_markdown(index=False))
+    print(markdown(frame))
 
 
 if __name__ == "__main__":

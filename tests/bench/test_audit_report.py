@@ -286,6 +286,20 @@ def test_without_shap_the_section_is_skipped_with_a_note(table, monkeypatch) -> 
     assert "data:image/png" not in text  # no stress test, no explanation: no figure
 
 
+@pytest.mark.skipif(not HAS_SHAP, reason="shap is not installed (pip install shap)")
+def test_a_table_no_model_can_read_keeps_its_page_and_says_why(table) -> None:
+    dated = table.assign(when=pd.date_range("2020-01-01", periods=len(table), freq="h"))
+    report = audit_report(dated, target="y", sensitive=SEX, pred="model")
+    assert report.explanation is None and report.subgroups is not None
+    assert "feature column &#x27;when&#x27; has dtype datetime64" in render_audit_report(report)
+    with pytest.raises(InvalidInputError, match="'when'"):  # asked for: the error is raised
+        audit_report(dated, target="y", sensitive=SEX, stress=True, explain=False)
+    one = table.assign(**{SEX: "F"})
+    report = audit_report(one, target="y", sensitive=SEX)  # the data audit takes one group
+    assert report.explanation is None
+    assert "skipped: the rows hold one group (F)" in render_audit_report(report)
+
+
 def test_data_audit_page_without_predictions(table, tmp_path) -> None:
     path = tmp_path / "rows.parquet"
     table.drop(columns="model").to_parquet(path)

@@ -22,6 +22,11 @@ Content-Security-Policy, every user string escaped), as the runner's and the lab
 session's reports are. It lives in ``bench`` because it sits above ``audit``, like the
 other pages; the CLI calls it. Written here by hand: the choice of sections, the default
 stress test, the logistic regression explained, and the HTML around the tables.
+
+Why one module: computing the sections and writing them are two halves of one page
+(each section's HTML reads the fields one computation fills), and each section is a
+few lines around one function of ``fairpool.audit``; split, the page's order and its
+notes would live in two places.
 """
 
 from __future__ import annotations
@@ -33,13 +38,16 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from fairpool.bench._html import embed_figure, esc, html_page, html_table
-from fairpool.errors import InvalidInputError
+from fairpool.errors import FairpoolError, InvalidInputError
+
+if TYPE_CHECKING:
+    from fairpool.audit import AuditResult, GroupExplanation, SubgroupAudit
 
 __all__ = ["AUDIT_STRESS_DEFAULTS", "AuditReport", "audit_report", "render_audit_report",
            "write_audit_report"]
@@ -103,11 +111,11 @@ class AuditReport:
     """
 
     source: str
-    audit: Any
-    subgroups: Any = None
+    audit: AuditResult
+    subgroups: SubgroupAudit | None = None
     stress: pd.DataFrame | None = None
     stress_group: str | None = None
-    explanation: Any = None
+    explanation: GroupExplanation | None = None
     model_rows: int | None = None
     features: int | None = None
     skipped: dict[str, str] = field(default_factory=dict)
@@ -204,7 +212,8 @@ def audit_report(
         Explain a logistic regression fitted on the table (the sensitive columns
         among its features, the predictions column not) with
         :func:`fairpool.audit.explain_by_group`; skipped with a note when ``shap``
-        is not installed.
+        is not installed, or when the table cannot be encoded or explained (one
+        group, a column of dates): the note gives the error.
     top : int, default 10
         Features shown in the explanation section.
 
@@ -265,9 +274,14 @@ def audit_report(
             correction=correction)
         seconds["subgroups"] = time.perf_counter() - start
 
-    dataset = None
+    dataset, unusable = None, None
     if stress or explain:
-        dataset = _model_data(frame, audit, pred)
+        try:
+            dataset = _model_data(frame, audit, pred)
+        except FairpoolError as exc:  # asked-for stress test: the error is the answer
+            if stress:
+                raise
+            unusable = exc
     table, group = None, None
     if stress:
         start = time.perf_counter()
@@ -285,9 +299,14 @@ def audit_report(
     elif importlib.util.find_spec("shap") is None:
         skipped["explanations"] = ("the shap library is not installed: pip install "
                                    "'fairpool[explain]' (or shap) to add this section")
+    elif unusable is not None:
+        skipped["explanations"] = f"skipped: the table cannot be encoded for a model ({unusable})"
     else:
         start = time.perf_counter()
-        explanation = _explain(dataset)
+        try:  # on by default, so a table it cannot explain keeps the rest of the page
+            explanation = _explain(dataset)
+        except FairpoolError as exc:
+            skipped["explanations"] = f"skipped: {exc}"
         seconds["explanations"] = time.perf_counter() - start
     return AuditReport(
         source=source, audit=audit, subgroups=groups, stress=table, stress_group=group,
@@ -372,6 +391,12 @@ def _by_group_html(report: AuditReport) -> str:
     return html_table(table, numeric=list(table.columns[len(audit.sensitive):]))
 
 
+def _bins_note(bins: dict[str, Any]) -> str:
+    return "".join(f'<p class="note">{esc(c)} cut at quantiles: '
+                   f"{esc(', '.join(f'{e:.4g}' for e in edges))}</p>"
+                   for c, edges in bins.items())
+
+
 def _subgroups_html(report: AuditReport) -> str:
     result = report.subgroups
     table = result.subgroups
@@ -401,10 +426,7 @@ def _subgroups_html(report: AuditReport) -> str:
     shown["significant"] = ["yes" if s else "" for s in table["significant"]]
     shown["rank"] = ["" if pd.isna(r) else str(int(r)) for r in table["rank"]]
     shown["small"] = ["yes" if s else "" for s in table["small"]]
-    bins = "".join(f'<p class="note">{esc(c)} cut at quantiles: '
-                   f"{esc(', '.join(f'{e:.4g}' for e in edges))}</p>"
-                   for c, edges in a["bins"].items())
-    return (f'<p class="note">{esc(reading)}</p>{bins}'
+    return (f'<p class="note">{esc(reading)}</p>{_bins_note(a["bins"])}'
             + html_table(shown, numeric=list(shown.columns[1 + len(a["sensitive"]):])))
 
 
@@ -425,10 +447,7 @@ def _slices_html(report: AuditReport) -> str:
         shown[column] = ([str(int(v)) for v in values] if column in ("depth", "support",
                                                                      "errors")
                          else [_number(v, 4) for v in values])
-    bins = "".join(f'<p class="note">{esc(c)} cut at quantiles: '
-                   f"{esc(', '.join(f'{e:.4g}' for e in edges))}</p>"
-                   for c, edges in a["bins"].items())
-    return (f'<p class="note">{esc(reading)}</p>{bins}'
+    return (f'<p class="note">{esc(reading)}</p>{_bins_note(a["bins"])}'
             + html_table(shown, numeric=list(slices.columns[-7:])))
 
 
