@@ -28,7 +28,7 @@ writes one CSV row per (method, seed) and a markdown summary.
 
 Usage::
 
-    nice -n 10 OMP_NUM_THREADS=1 .venv/bin/python benchmarks/falcon_authors_setup.py \\
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/falcon_authors_setup.py \\
         [--compas compas-scores-two-years.csv.gz] [--authors-src /tmp/falcon_authors/src]
         [--seeds 1 2 3] [--out benchmarks/results]
 
