@@ -27,7 +27,7 @@ def files_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_every_listed_file_matches_its_digest() -> None:
     sums = (integrity.DATA_FILES_DIR / "SHA256SUMS").read_text().split("\n")
     listed = [line.split() for line in sums if line.strip()]
-    assert len(listed) == 9
+    assert len(listed) == 11
     for digest, relative in listed:
         path = integrity.verified_path(relative)
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest

@@ -10,7 +10,7 @@ from fairpool.errors import InvalidInputError, UnknownNameError
 
 
 def test_available() -> None:
-    assert fp.datasets.available() == ["adult", "compas", "genomes1000", "german"]
+    assert fp.datasets.available() == ["adult", "compas", "genomes1000", "german", "hsb82", "star"]
 
 
 def test_facade_exports() -> None:

@@ -2,7 +2,7 @@
 
 >>> import fairpool as fp
 >>> fp.datasets.available()
-['adult', 'compas', 'genomes1000', 'german']
+['adult', 'compas', 'genomes1000', 'german', 'hsb82', 'star']
 >>> ds = fp.datasets.load("compas", sensitive="sex")
 >>> parts = fp.datasets.split(ds, "falcon", seed=0)
 >>> parts.sizes["pool"], parts.sizes["test"]
@@ -21,6 +21,8 @@ fitted schema it is built on: ``TableEncoder``), :mod:`~fairpool.datasets._frame
 tables and per-column value codes), :mod:`~fairpool.datasets._target` (the target's
 coding), :mod:`~fairpool.datasets._integrity` (checksums), a loader
 module per bundled dataset, :mod:`~fairpool.datasets._phenotype` (the simulated disease),
+:mod:`~fairpool.datasets._multilevel` (hsb82 and star, students within schools),
+:mod:`~fairpool.datasets._mixed_effects` (synthetic clusters with known random effects),
 :mod:`~fairpool.datasets._reading` (a user's CSV or Parquet file),
 :mod:`~fairpool.datasets._splits`, :mod:`~fairpool.datasets._stratify`,
 :mod:`~fairpool.datasets._subsample` and
@@ -35,6 +37,7 @@ from fairpool.datasets._dataset import Dataset
 from fairpool.datasets._encoding import from_frame
 from fairpool.datasets._frames import from_foreign_frame
 from fairpool.datasets._loading import available, catalog, load, raw_table
+from fairpool.datasets._mixed_effects import MixedEffectsTruth, make_mixed_effects
 from fairpool.datasets._phenotype import simulate_phenotype
 from fairpool.datasets._reading import DELIMITERS, read_table, sniff_delimiter
 from fairpool.datasets._splits import DatasetSplit, split, stratification_codes
@@ -47,6 +50,7 @@ __all__ = [
     "Dataset",
     "DatasetSplit",
     "EncodedTable",
+    "MixedEffectsTruth",
     "TableEncoder",
     "allocate",
     "binary_coding",
@@ -56,6 +60,7 @@ __all__ = [
     "from_frame",
     "inject_bias",
     "load",
+    "make_mixed_effects",
     "raw_table",
     "read_table",
     "simulate_phenotype",

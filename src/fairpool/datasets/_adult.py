@@ -10,9 +10,9 @@ import pandas as pd
 from fairpool.datasets._dataset import Dataset
 from fairpool.datasets._encoding import encode_frame
 from fairpool.datasets._integrity import verified_path
-from fairpool.datasets._options import choose_attributes
+from fairpool.datasets._options import check_choice, choose_attributes
 
-__all__ = ["AGE_BUCKETS", "SENSITIVE_ATTRIBUTES", "load_adult"]
+__all__ = ["AGE_BUCKETS", "CLUSTER_COLUMNS", "SENSITIVE_ATTRIBUTES", "load_adult"]
 
 SOURCE = (
     "UCI Machine Learning Repository, Adult (Census Income), Becker & Kohavi 1996; "
@@ -20,7 +20,10 @@ SOURCE = (
 )
 LICENCE = "CC BY 4.0"
 LABEL = "income >50K (1) vs <=50K (0)"
-SENSITIVE_ATTRIBUTES = ("sex", "race", "age")
+SENSITIVE_ATTRIBUTES = ("sex", "race", "age", "marital_status")
+#: Columns ``clusters=`` may name: occupation, the Fair MEDL paper's clusters (Wang,
+#: Nguyen & Montillo, arXiv 2310.03146).
+CLUSTER_COLUMNS = ("occupation",)
 
 #: Age groups used when ``sensitive`` includes ``"age"``: (label, lowest age, highest age).
 AGE_BUCKETS = (("<25", 0, 24), ("25-44", 25, 44), ("45-64", 45, 64), ("65+", 65, 200))
@@ -86,29 +89,44 @@ def load_adult(
     sensitive: str | Sequence[str] = "sex",
     sensitive_as_feature: bool = True,
     standardize: bool = False,
+    clusters: str | None = None,
 ) -> Dataset:
     """Load UCI Adult: 48,842 people, label income >50K.
 
     Parameters
     ----------
-    sensitive : {"sex", "race", "age"} or list of them, default "sex"
+    sensitive : {"sex", "race", "age", "marital_status"} or list of them, default "sex"
         The sensitive attribute; a list gives intersectional groups (``"Female|Black"``).
         ``"race"`` keeps the file's five categories. ``"age"`` uses the buckets
-        ``<25, 25-44, 45-64, 65+``.
+        ``<25, 25-44, 45-64, 65+``. ``"marital_status"`` keeps the file's seven
+        categories (``Married-civ-spouse``, ``Never-married``, ``Divorced``, ...).
     sensitive_as_feature : bool, default True
         Keep the sensitive columns among the features, as the usual Adult setups
         do (for ``"age"`` the feature is the numeric age).
     standardize : bool, default False
         Standardise the numeric columns (age, fnlwgt, education_num,
         capital_gain, capital_loss, hours_per_week).
+    clusters : {"occupation"} or None, default None
+        ``"occupation"``: ``Dataset.clusters`` holds the 15 occupations (the 14 of the
+        file and ``'?'``, missing, as its own cluster, 2,809 rows), names in
+        ``info["cluster_names"]``; occupation is then not a feature. This is the
+        Fair MEDL paper's set-up (occupation clusters; sensitive age, race, sex,
+        marital status).
 
     Returns
     -------
     Dataset
         108 features with the default options: 6 numeric columns and one-hot
         categoricals, where a missing value (``'?'`` in the file) is its own category.
+        With ``clusters="occupation"``, 93 (the 15 occupation columns leave).
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown ``sensitive`` attribute or ``clusters`` column.
     """
     attributes = choose_attributes(sensitive, SENSITIVE_ATTRIBUTES)
+    check_choice("clusters", clusters, [*CLUSTER_COLUMNS, None])
     frame = read_adult_table()
     group_cols = []
     sources: dict[str, list[str]] = {}
@@ -129,6 +147,7 @@ def load_adult(
         positive=">50K",
         standardize=standardize,
         sensitive_sources=sources,
+        clusters=clusters,
         info={
             "source": SOURCE,
             "licence": LICENCE,

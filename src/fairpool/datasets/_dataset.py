@@ -10,7 +10,35 @@ import numpy as np
 
 from fairpool.errors import InvalidInputError, LengthMismatchError, MissingValueError
 
-__all__ = ["Dataset"]
+__all__ = ["TASKS", "Dataset"]
+
+#: The values ``Dataset.task`` (``info["task"]``) may take.
+TASKS = ("classification", "regression")
+
+
+def _cluster_codes(clusters: object) -> np.ndarray:
+    """Cluster codes as int64, refusing missing, negative and non-integral values."""
+    codes = np.asarray(clusters)
+    if codes.dtype.kind == "f":
+        n_missing = int(np.isnan(codes).sum())
+        if n_missing:
+            raise MissingValueError(
+                f"Dataset.clusters has {n_missing} missing value(s) (NaN); every row "
+                "needs a cluster code"
+            )
+        if codes.size and not np.all(np.mod(codes, 1) == 0):
+            raise InvalidInputError("Dataset.clusters must be integer codes, got fractions")
+    elif codes.dtype.kind not in "iub":
+        raise InvalidInputError(
+            f"Dataset.clusters must be integer codes (dtype {codes.dtype}); code cluster "
+            "labels with fairpool.datasets.from_frame(..., clusters=column)"
+        )
+    codes = codes.astype(np.int64)
+    if codes.size and codes.min() < 0:
+        raise InvalidInputError(
+            f"Dataset.clusters must be non-negative codes, got minimum {codes.min()}"
+        )
+    return codes
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,11 +65,27 @@ class Dataset:
     name : str
         Short name of the dataset (``"adult"``, ``"user"``, ...).
     clusters : ndarray of shape (n,), optional
-        Integer cluster (random-effect) codes for mixed-effects models.
+        Integer cluster (random-effect) codes ``0 .. k - 1`` for mixed-effects models
+        (students' schools, workers' occupations); names, where known, in
+        ``info["cluster_names"]``. Carried with the rows by :meth:`subset`, hence by
+        every split. Integral floats are accepted and stored as int64.
     y_true : ndarray of shape (n,), optional
         Unbiased ground truth where the data is semi-synthetic.
     info : dict
-        Provenance, sensitive attribute names, causal features and other facts.
+        Provenance, sensitive attribute names, causal features and other facts;
+        ``info["task"]`` is ``"classification"`` or ``"regression"`` (see :attr:`task`).
+
+    Raises
+    ------
+    LengthMismatchError
+        ``y``, ``groups``, ``clusters``, ``y_true`` or ``feature_names`` do not match
+        the rows or columns of ``X``.
+    MissingValueError
+        NaN or infinite values in ``X`` or a float ``y``; missing cluster codes (the
+        message gives the count).
+    InvalidInputError
+        Group codes outside ``0 .. len(group_names) - 1``; cluster codes that are not
+        non-negative integers; an ``info["task"]`` other than the two tasks.
     """
 
     X: np.ndarray
@@ -85,6 +129,11 @@ class Dataset:
         object.__setattr__(self, "groups", groups)
         object.__setattr__(self, "group_names", tuple(str(g) for g in self.group_names))
         object.__setattr__(self, "feature_names", tuple(str(f) for f in self.feature_names))
+        if self.clusters is not None:
+            object.__setattr__(self, "clusters", _cluster_codes(self.clusters))
+        task = dict(self.info).get("task")
+        if task is not None and task not in TASKS:
+            raise InvalidInputError(f"Dataset.info['task'] must be one of {TASKS}, got {task!r}")
         for opt in ("clusters", "y_true"):
             value = getattr(self, opt)
             if value is not None:
@@ -114,6 +163,34 @@ class Dataset:
 
     def __len__(self) -> int:
         return self.n_samples
+
+    @property
+    def task(self) -> str:
+        """``"classification"`` or ``"regression"``: what ``y`` holds.
+
+        ``info["task"]`` when the loader or encoder set it (every bundled dataset and
+        :func:`~fairpool.datasets.from_frame` do); otherwise ``"regression"`` for a
+        float ``y`` with a non-integral value and ``"classification"`` for anything else.
+        """
+        task = self.info.get("task")
+        if task is not None:
+            return str(task)
+        if self.y.dtype.kind == "f" and self.y.size and not np.all(np.mod(self.y, 1) == 0):
+            return "regression"
+        return "classification"
+
+    @property
+    def n_clusters(self) -> int | None:
+        """Number of clusters (from ``info["cluster_names"]`` when set, else the codes seen).
+
+        None without clusters.
+        """
+        if self.clusters is None:
+            return None
+        names = self.info.get("cluster_names")
+        if names is not None:
+            return len(names)
+        return int(self.clusters.max()) + 1 if self.clusters.size else 0
 
     # -- derived views -----------------------------------------------------
     def subset(self, idx: Sequence[int] | np.ndarray) -> Dataset:

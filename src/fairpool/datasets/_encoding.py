@@ -53,6 +53,8 @@ def encode_frame(
     missing: MissingPolicy = "error",
     standardize: bool = False,
     sensitive_sources: Mapping[str, Sequence[str]] | None = None,
+    clusters: str | None = None,
+    task: str | None = None,
     info: Mapping[str, Any] | None = None,
 ) -> Dataset:
     """Encode a raw table into a :class:`Dataset` (shared by every loader).
@@ -89,6 +91,12 @@ def encode_frame(
         bucketing of a feature (Adult's age groups come from the numeric ``age``)
         or when a code mixes it with other facts (German credit's personal status
         carries sex). The sources are features only when ``sensitive_as_feature``.
+    clusters : str, optional
+        A column of cluster (random-effect) labels: coded ``0 .. k - 1`` in sorted
+        order into ``Dataset.clusters`` (names in ``info["cluster_names"]``), not a
+        feature.
+    task : {None, "classification", "regression"}, default None
+        The target's task; None infers it (see :func:`from_frame`).
     info : mapping, optional
         Provenance and other facts merged into ``Dataset.info`` (they win over the
         computed keys).
@@ -107,6 +115,8 @@ def encode_frame(
         missing=missing,
         standardize=standardize,
         sensitive_sources=sensitive_sources,
+        clusters=clusters,
+        task=task,
     )
     df = to_pandas(frame)
     if not isinstance(target, str):  # checked here: a TableEncoder takes target=None
@@ -126,6 +136,8 @@ def from_frame(
     positive: Any = None,
     missing: MissingPolicy = "error",
     standardize: bool = False,
+    clusters: str | None = None,
+    task: str | None = None,
 ) -> Dataset:
     """Build a :class:`Dataset` from your own table, with the bundled datasets' rules.
 
@@ -161,6 +173,12 @@ def from_frame(
         drop their rows. Missing target or sensitive values always raise.
     standardize : bool, default False
         Standardise numeric feature columns to mean 0 and standard deviation 1.
+    clusters : str, optional
+        A column of cluster labels (school, hospital, occupation) for mixed-effects
+        models. Its values are coded ``0 .. k - 1`` (sorted; names in
+        ``info["cluster_names"]``) into ``Dataset.clusters`` and it is not a feature.
+        A cluster with a single row is kept (a mixed-effects model shrinks its effect
+        toward zero); its count is in ``info["singleton_clusters"]``.
 
     Returns
     -------
@@ -171,11 +189,13 @@ def from_frame(
     UnknownColumnError
         A named column is not in the table (the message lists the columns).
     MissingValueError
-        Missing values in the target, a sensitive column, or (by default) a feature.
+        Missing values in the target, a sensitive column, the clusters column, or (by
+        default) a feature; the message names the column and the count.
     EmptyInputError
         The table has no rows.
     InvalidInputError
-        Any other bad argument (target also sensitive, unsupported dtype, ...).
+        Any other bad argument (target also sensitive, unsupported dtype, a
+        ``task="regression"`` target holding text that is not a number, ...).
 
     Examples
     --------
@@ -198,4 +218,6 @@ def from_frame(
         positive=positive,
         missing=missing,
         standardize=standardize,
+        clusters=clusters,
+        task=task,
     )

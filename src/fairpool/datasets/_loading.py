@@ -15,6 +15,7 @@ from fairpool.datasets import _adult as adult
 from fairpool.datasets import _compas as compas
 from fairpool.datasets import _genomes1000 as genomes1000
 from fairpool.datasets import _german as german
+from fairpool.datasets import _multilevel as multilevel
 from fairpool.datasets._dataset import Dataset
 from fairpool.datasets._integrity import data_files_dir
 from fairpool.datasets._options import bind_options
@@ -43,7 +44,7 @@ _BUNDLED: dict[str, BundledDataset] = {
     for entry in (
         BundledDataset(
             "adult", adult.load_adult, adult.SOURCE, adult.LICENCE, adult.LABEL,
-            "sex (default), race, age (<25, 25-44, 45-64, 65+), or a list",
+            "sex (default), race, age (<25, 25-44, 45-64, 65+), marital_status, or a list",
             adult.read_adult_table,
         ),
         BundledDataset(
@@ -61,6 +62,16 @@ _BUNDLED: dict[str, BundledDataset] = {
             genomes1000.LICENCE, genomes1000.LABEL,
             "superpopulation (default; AFR, AMR, EAS, EUR, SAS), binary (AFR+SAS vs other)",
         ),
+        BundledDataset(
+            "hsb82", multilevel.load_hsb82, multilevel.HSB82_SOURCE, multilevel.LICENCE,
+            multilevel.HSB82_LABEL, "sex (default), minority, or a list",
+            multilevel.read_hsb82_table,
+        ),
+        BundledDataset(
+            "star", multilevel.load_star, multilevel.STAR_SOURCE, multilevel.LICENCE,
+            multilevel.STAR_LABEL, "sex (default), ethnicity (White, Black, Other), or a list",
+            multilevel.read_star_table,
+        ),
     )
 }
 
@@ -71,7 +82,7 @@ def available() -> list[str]:
     Returns
     -------
     list of str
-        ``["adult", "compas", "genomes1000", "german"]``.
+        ``["adult", "compas", "genomes1000", "german", "hsb82", "star"]``.
     """
     return sorted(_BUNDLED)
 
@@ -119,7 +130,7 @@ def load(name: str, **options: Any) -> Dataset:
     ----------
     name : str
         One of :func:`available`: ``"adult"``, ``"compas"``, ``"german"``,
-        ``"genomes1000"``.
+        ``"genomes1000"``, ``"hsb82"``, ``"star"``.
     **options
         Options of the dataset's loader (see ``docs/datasets.md``), for example
         ``sensitive="race"`` or ``standardize=True``.
@@ -196,11 +207,13 @@ def raw_table(name: str) -> pd.DataFrame:
 
     Parameters
     ----------
-    name : {"adult", "compas", "german"}
+    name : {"adult", "compas", "german", "hsb82", "star"}
         ``adult``: 48,842 rows, target ``income`` (``<=50K`` / ``>50K``), missing values
         as the file's ``'?'`` category. ``compas``: ProPublica's 7,214 rows, target
         ``two_year_recid`` (0/1), before their filter. ``german``: 1,000 rows with the
-        codebook's readable values, target ``credit`` (1 good, 0 bad).
+        codebook's readable values, target ``credit`` (1 good, 0 bad). ``hsb82``:
+        7,185 students, the file's 8 columns. ``star``: 26,796 pupil-grade rows, the
+        file's 18 columns, missing values as NaN.
 
     Returns
     -------

@@ -173,6 +173,10 @@ class TableEncoder(BaseEstimator):
         hold only the kept rows; ``n_dropped`` counts the others).
     sensitive_sources : mapping, optional
         For each sensitive column, the raw columns that carry it as a feature.
+    task : {None, "classification", "regression"}, default None
+        None infers it from the target column (a float column with more than two values
+        is a regression target); ``"regression"`` makes any numeric column (an integer
+        score) a regression target and refuses values that are not numbers.
 
     Attributes
     ----------
@@ -216,6 +220,7 @@ class TableEncoder(BaseEstimator):
         standardize: bool = False,
         missing: MissingPolicy = "error",
         sensitive_sources: Mapping[str, Sequence[str]] | None = None,
+        task: str | None = None,
     ) -> None:
         self.target = target
         self.sensitive = sensitive
@@ -228,6 +233,7 @@ class TableEncoder(BaseEstimator):
         self.standardize = standardize
         self.missing = missing
         self.sensitive_sources = sensitive_sources
+        self.task = task
 
     # -- fit ---------------------------------------------------------------------
     def fit(self, frame: Any, *, also: Sequence[Any] | None = None) -> TableEncoder:
@@ -317,7 +323,8 @@ class TableEncoder(BaseEstimator):
         # The target's coding, from the labelled rows only.
         self.target_coding_: TargetCoding | None = None
         if roles.target is not None:
-            self.target_coding_, _ = fit_target(kept[0][roles.target], self.positive)
+            self.target_coding_, _ = fit_target(kept[0][roles.target], self.positive,
+                                                 self.task)
 
         # The groups: the value combinations observed in all the tables.
         codings, codes = [], []
@@ -623,6 +630,11 @@ class TableEncoder(BaseEstimator):
             "rows_dropped_missing": encoded.n_dropped,
             "single_group": len(self.group_names_) == 1,
         }
+        if self.cluster_coding_ is not None and encoded.clusters is not None:
+            sizes = np.bincount(encoded.clusters, minlength=len(self.cluster_coding_.values))
+            computed["clusters_column"] = self.cluster_coding_.column
+            computed["cluster_names"] = [str(v) for v in self.cluster_coding_.values]
+            computed["singleton_clusters"] = int((sizes == 1).sum())
         if info:
             computed.update(info)
         return Dataset(
@@ -742,7 +754,7 @@ class TableEncoder(BaseEstimator):
         enc = cls(**dict(d["params"]))
         enc.roles_ = resolve_roles(
             list(d["columns"]), **{k: v for k, v in d["params"].items()
-                                   if k not in ("positive", "standardize", "missing")}
+                                   if k not in ("positive", "standardize", "missing", "task")}
         )
         enc.target_coding_ = None if d["target"] is None else TargetCoding.from_dict(d["target"])
         enc.group_codings_ = [Coding.from_dict(c) for c in d["groups"]["codings"]]

@@ -21,7 +21,7 @@ from fairpool.datasets._binary import binary_coding
 from fairpool.datasets._frames import codes_in, plain, value_codes
 from fairpool.errors import InvalidInputError
 
-__all__ = ["TargetCoding", "fit_target"]
+__all__ = ["TASK_CHOICES", "TargetCoding", "fit_target"]
 
 
 @dataclass(frozen=True)
@@ -141,18 +141,77 @@ def _named_value(positive: Any, values: Sequence[Any]) -> Any:
     return same[0] if len(same) == 1 else positive
 
 
-def fit_target(series: pd.Series, positive: Any) -> tuple[TargetCoding, np.ndarray]:
+#: The values of the ``task`` option: None infers the task from the column.
+TASK_CHOICES = (None, "classification", "regression")
+
+
+def _regression_values(series: pd.Series, column: str) -> np.ndarray:
+    """A ``task="regression"`` target as float64; text that is not a number is refused."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        raise InvalidInputError(
+            f"target column {column!r} is boolean: it cannot be a regression target "
+            "(use task='classification')"
+        )
+    values = pd.to_numeric(series, errors="coerce")
+    bad = values.isna() & series.notna()
+    if bad.any():
+        examples = pd.unique(series[bad].astype(str))[:5].tolist()
+        raise InvalidInputError(
+            f"target column {column!r} is a regression target (task='regression') but "
+            f"{int(bad.sum())} value(s) are not numbers, e.g. {examples}"
+        )
+    y = values.to_numpy(dtype=np.float64)
+    if not np.isfinite(y).all():
+        raise InvalidInputError(
+            f"target column {column!r} holds {int((~np.isfinite(y)).sum())} infinite value(s)"
+        )
+    return y
+
+
+def fit_target(
+    series: pd.Series, positive: Any, task: str | None = None
+) -> tuple[TargetCoding, np.ndarray]:
     """Fit the coding of a target column (no missing values) and code it.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The target column.
+    positive : object
+        The value coded 1 (binary classification), or None.
+    task : {None, "classification", "regression"}, default None
+        None infers it: a float column with more than two values is a regression
+        target, anything else classification. ``"regression"`` takes any numeric
+        column, and text holding numbers, as a regression target (an integer score);
+        ``"classification"`` codes a float column's values as classes.
 
     Returns
     -------
     coding : TargetCoding
     y : ndarray of shape (n,)
         int64 class codes, or float64 values for a regression target.
+
+    Raises
+    ------
+    InvalidInputError
+        ``task`` not one of the choices; ``task="regression"`` with a value that is
+        not a number (the count and examples are named), a boolean column or
+        ``positive``; ``positive`` not a value of a binary target.
     """
     column = str(series.name)
+    if task not in TASK_CHOICES:
+        raise InvalidInputError(f"task={task!r} is not allowed; choose one of {list(TASK_CHOICES)}")
+    if task == "regression":
+        if positive is not None:
+            raise InvalidInputError(
+                f"positive={positive!r} only applies to a classification target, but "
+                f"task='regression' for target column {column!r}"
+            )
+        return TargetCoding(column, "regression", [], [], None), _regression_values(
+            series, column
+        )
     is_float = pd.api.types.is_float_dtype(series.dtype)
-    if is_float and series.nunique() > 2:
+    if task is None and is_float and series.nunique() > 2:
         if positive is not None:
             raise InvalidInputError(
                 f"positive={positive!r} only applies to a binary target, but target "
