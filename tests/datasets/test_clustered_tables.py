@@ -160,3 +160,39 @@ def test_clusters_travel_with_subsets_and_splits() -> None:
     np.testing.assert_array_equal(ds.subset(mask).clusters, np.zeros(mask.sum()))
     sub = fp.datasets.subsample(ds, 100, seed=0)
     assert sub.clusters is not None and sub.clusters.shape == (100,)
+
+
+def test_cluster_holdout_keeps_whole_clusters_out() -> None:
+    ds = fp.datasets.load("hsb82", task="classification")
+    parts = fp.datasets.split(ds, "cluster_holdout", seed=4, unseen_fraction=0.25,
+                              test_fraction=0.2, initial_size=30)
+    assert set(parts.names) >= {"unseen", "pool", "test", "initial"}
+    unseen = set(ds.clusters[parts.positions("unseen")].tolist())
+    assert len(unseen) == 40  # round(0.25 * 160)
+    seen_rows = np.concatenate([parts.positions(p) for p in ("pool", "test", "initial")])
+    assert not unseen & set(ds.clusters[seen_rows].tolist())
+    # every row of an unseen cluster is in "unseen" (a brute-force check over the rows)
+    in_unseen = set(parts.positions("unseen").tolist())
+    assert all((i in in_unseen) == (c in unseen) for i, c in enumerate(ds.clusters.tolist()))
+    assert len(in_unseen) + seen_rows.size == ds.n_samples
+    assert parts.sizes["test"] == round(0.2 * seen_rows.size)
+    again = fp.datasets.split(ds, "cluster_holdout", seed=4, unseen_fraction=0.25,
+                              test_fraction=0.2, initial_size=30)
+    np.testing.assert_array_equal(again.positions("unseen"), parts.positions("unseen"))
+    # the active-learning loop runs on it: "unseen" is simply not used
+    hist = fp.active.run(ds, "random", "logreg", budget=20, batch_size=10, split=parts,
+                         metrics=["accuracy"])
+    assert len(hist) == 3
+
+
+def test_cluster_holdout_bad_input() -> None:
+    plain = fp.datasets.load("hsb82", clusters=None)
+    with pytest.raises(InvalidInputError, match="needs clusters"):
+        fp.datasets.split(plain, "cluster_holdout")
+    ds = fp.datasets.load("hsb82")
+    with pytest.raises(InvalidInputError, match="holds out 0 of the 160"):
+        fp.datasets.split(ds, "cluster_holdout", unseen_fraction=0.001)
+    with pytest.raises(InvalidInputError, match="unseen_fraction"):
+        fp.datasets.split(ds, "cluster_holdout", unseen_fraction=1.5)
+    regression = fp.datasets.split(ds, "cluster_holdout", seed=0)  # strata: groups only
+    assert regression.sizes["unseen"] > 0

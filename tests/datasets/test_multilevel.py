@@ -164,3 +164,16 @@ def test_adult_occupation_clusters(raw_lines) -> None:
     assert age.group_counts() == dict(want)
     with pytest.raises(InvalidInputError, match="clusters"):
         fp.datasets.load("adult", clusters="education")
+
+
+def test_regression_target_goes_through_the_regression_metrics() -> None:
+    """hsb82's float scores reach fairpool's per-group MSE spread (pandas as the reference)."""
+    import pandas as pd
+
+    ds = fp.datasets.load("hsb82", sensitive="minority")
+    pred = np.full(ds.n_samples, ds.y.mean())  # predict the mean score for everyone
+    spread = fp.metrics.regression_error_std(ds.y, pred, sensitive_features=ds.groups)
+    frame = pd.DataFrame({"se": (ds.y - pred) ** 2, "g": ds.groups})
+    assert spread == pytest.approx(frame.groupby("g")["se"].mean().std(ddof=0))
+    with pytest.raises(fp.errors.NonBinaryLabelError):
+        fp.active.run(ds, "random", "logreg", budget=10, batch_size=10, split="random")

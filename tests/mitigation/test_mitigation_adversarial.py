@@ -315,3 +315,21 @@ def test_demographic_parity_below_005_within_two_points_of_the_plain_network_on_
     # measured: fairpool 0.840 / 0.015, fairlearn (alpha=1) 0.845 / 0.046
     assert fair_dp < ref_dp
     assert fair_acc > ref_acc - 0.01
+
+
+def test_a_collapse_to_one_class_warns():
+    # genomes1000's genotypes predict both the superpopulation and the label: the
+    # default reversal strength wins by predicting one class for everyone (seed 1).
+    ds = fp.datasets.load("genomes1000", sensitive="superpopulation")
+    with threadpool_limits(1), pytest.warns(UserWarning, match="overpowered the predictor"):
+        model = AdversarialDebiasingClassifier(device="cpu", random_state=1).fit(
+            ds.X, ds.y, sensitive_features=ds.groups)
+    assert np.unique(model.predict(ds.X)).size == 1
+
+
+def test_no_collapse_warning_when_the_predictor_keeps_both_classes(toy):
+    X, y, g = toy
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = _small().fit(X, y, sensitive_features=g)
+    assert np.unique(model.predict(X)).size == 2

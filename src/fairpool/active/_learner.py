@@ -29,7 +29,6 @@ the others' internals. What stands alone is elsewhere: the scaler in
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -54,7 +53,7 @@ from fairpool.errors import (
     MissingValueError,
     SingleGroupError,
 )
-from fairpool.learners import make_learner
+from fairpool.learners import call_with_groups, make_learner
 from fairpool.metrics import as_checked_array, check_binary_labels
 
 __all__ = ["ActiveLearner"]
@@ -129,6 +128,27 @@ def _check_groups(raw: Any, arg: str, n: int) -> np.ndarray:
             "combine several sensitive columns into one intersectional group first"
         )
     return raw
+
+
+def _check_clusters(raw: Any, arg: str, n: int) -> np.ndarray | None:
+    """Cluster codes as int64 (None stays None): 1-D, ``n`` long, non-negative integers."""
+    if raw is None:
+        return None
+    codes = as_checked_array(raw, arg)  # a None or NaN is named as missing, with the count
+    if codes.shape != (n,):
+        raise LengthMismatchError(
+            f"{arg} must be 1-D with {n} entries (one cluster per row), got shape {codes.shape}"
+        )
+    if codes.dtype.kind == "f" and n and not np.all(np.mod(codes, 1) == 0):
+        raise InvalidInputError(f"{arg} must be integer cluster codes, got fractions")
+    if codes.dtype.kind not in "iuf" and not (codes.dtype.kind == "b"):
+        raise InvalidInputError(
+            f"{arg} must be integer cluster codes (Dataset.clusters), got dtype {codes.dtype}"
+        )
+    codes = codes.astype(np.int64)
+    if n and codes.min() < 0:
+        raise InvalidInputError(f"{arg} must be non-negative cluster codes, got {codes.min()}")
+    return codes
 
 
 class _GroupVocabulary:
@@ -294,11 +314,6 @@ class ActiveLearner:
         wrap = getattr(self.strategy_, "wrap_learner", None)
         if callable(wrap):
             self._template = wrap(self._template)
-        # Learners whose fit takes sensitive_features (fairness reductions, adversarial
-        # debiasing) receive the labelled rows' group codes.
-        self._fit_takes_groups = (
-            "sensitive_features" in inspect.signature(self._template.fit).parameters
-        )
 
         self._validation_raw = validation
         self._group_names_arg = group_names
@@ -310,7 +325,7 @@ class ActiveLearner:
         self.n_queries_ = 0
 
     # -- fitting -----------------------------------------------------------
-    def fit(self, X: Any, y: Any, groups: Any) -> ActiveLearner:
+    def fit(self, X: Any, y: Any, groups: Any, *, clusters: Any = None) -> ActiveLearner:
         """Start from the labelled set ``X, y, groups`` and fit the learner on it.
 
         Replaces any labelled data from before and forgets the remembered pool.
@@ -322,10 +337,22 @@ class ActiveLearner:
             Class labels; the learner needs at least two classes.
         groups : array-like of shape (n,)
             Sensitive group of each row (names or codes, see ``group_names``).
+        clusters : array-like of int, shape (n,), optional
+            Cluster code of each row (``Dataset.clusters``) for a mixed-effects learner:
+            a learner whose ``fit``, ``predict`` or ``predict_proba`` takes ``clusters``
+            receives the rows' codes (through
+            :func:`fairpool.learners.call_with_groups`); others ignore them. With
+            clusters here, :meth:`query` needs ``clusters_pool``.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        MissingValueError, LengthMismatchError, InvalidInputError
+            Missing, misaligned or non-integer cluster codes (and the checks of ``X``,
+            ``y`` and ``groups``).
         """
         X = _features(X, "X")
         n = X.shape[0]
@@ -346,18 +373,22 @@ class ActiveLearner:
         self._vocabulary = _GroupVocabulary(self._group_names_arg, seen)
         self.group_names_ = self._vocabulary.names
         codes = self._vocabulary.encode(groups, "groups", n)
+        cluster_codes = _check_clusters(clusters, "clusters", n)
         if validation is None:
             self._validation = None
         else:
-            vX, vy, vg = validation
+            vX, vy, vg, vc = validation
             self._validation = LabelledSet(
-                vX, vy, self._vocabulary.encode(vg, "validation groups", vX.shape[0])
+                vX, vy, self._vocabulary.encode(vg, "validation groups", vX.shape[0]),
+                _check_clusters(vc, "validation clusters", vX.shape[0])
+                if cluster_codes is not None else None,
             )
         if self.feature_names is not None and len(self.feature_names) != X.shape[1]:
             raise LengthMismatchError(
                 f"feature_names has {len(self.feature_names)} names for {X.shape[1]} columns of X"
             )
         self._X, self._y, self._g = X.copy(), y.copy(), codes
+        self._c = cluster_codes
         self._forget_pool()
         self._refit()
         return self
@@ -366,8 +397,10 @@ class ActiveLearner:
     def _unpack_validation(validation: Any, n_features: int) -> tuple | None:
         if validation is None:
             return None
+        vc = None
         if hasattr(validation, "X") and hasattr(validation, "y") and hasattr(validation, "groups"):
             vX, vy, vg = validation.X, validation.y, validation.groups
+            vc = getattr(validation, "clusters", None)
         else:
             try:
                 vX, vy, vg = validation
@@ -378,7 +411,7 @@ class ActiveLearner:
         vX = _features(vX, "validation X", n_features=n_features)
         if vX.shape[0] == 0:
             raise EmptyInputError("the validation set has no rows")
-        return vX, _labels(vy, "validation y", vX.shape[0]), np.asarray(vg)
+        return vX, _labels(vy, "validation y", vX.shape[0]), np.asarray(vg), vc
 
     def fit_strategy(self, dataset: Any) -> ActiveLearner:
         """Train a strategy that ``requires_fit`` (PANDA, PPO-tuned FACA-GEN) on labelled data.
@@ -399,10 +432,9 @@ class ActiveLearner:
         self._scaler.fit(self._X)
         self._Z = self._scaler.transform(self._X)
         model = clone(self._template)
-        if self._fit_takes_groups:  # fairness-constrained learners need the groups
-            model.fit(self._Z, self._y, sensitive_features=self._g)
-        else:
-            model.fit(self._Z, self._y)
+        # Fairness-constrained learners get the groups, mixed-effects learners the
+        # clusters, each where fit takes them: the one mechanism predictions use too.
+        call_with_groups(model, "fit", self._Z, self._g, clusters=self._c, y=self._y)
         self.model_ = model
         if self._validation is None:
             self._Z_validation = None
@@ -418,21 +450,33 @@ class ActiveLearner:
         self._pool_source: tuple[Any, Any] | None = None
         self._pool_X: np.ndarray | None = None
         self._pool_g: np.ndarray | None = None
+        self._pool_c: np.ndarray | None = None
         self._taught: np.ndarray | None = None
 
-    def _remember_pool(self, X_pool: Any, groups_pool: Any) -> None:
+    def _remember_pool(self, X_pool: Any, groups_pool: Any, clusters_pool: Any) -> None:
+        if (clusters_pool is None) != (self._c is None):
+            raise InvalidInputError(
+                "the labelled rows were fitted with clusters, so query needs clusters_pool"
+                if clusters_pool is None else
+                "clusters_pool given, but the labelled rows have no clusters: pass "
+                "clusters= to fit"
+            )
         source = self._pool_source
-        if source is not None and source[0] is X_pool and source[1] is groups_pool:
+        if source is not None and source[0] is X_pool and source[1] is groups_pool \
+                and source[2] is clusters_pool:
             return  # the same pool as before: keep which rows were taught
         X = _features(X_pool, "X_pool", n_features=self._X.shape[1])
         if X.shape[0] == 0:
             raise EmptyInputError("X_pool is empty: there is nothing to query")
         self._pool_g = self._vocabulary.encode(groups_pool, "groups_pool", X.shape[0])
+        self._pool_c = _check_clusters(clusters_pool, "clusters_pool", X.shape[0])
         self._pool_X = X
-        self._pool_source = (X_pool, groups_pool)
+        self._pool_source = (X_pool, groups_pool, clusters_pool)
         self._taught = np.zeros(X.shape[0], dtype=bool)
 
-    def query(self, X_pool: Any, groups_pool: Any, n: int) -> np.ndarray:
+    def query(
+        self, X_pool: Any, groups_pool: Any, n: int, *, clusters_pool: Any = None
+    ) -> np.ndarray:
         """Ask the strategy for the ``n`` pool rows to label next.
 
         Parameters
@@ -445,6 +489,9 @@ class ActiveLearner:
             Sensitive group of each candidate.
         n : int
             How many rows to pick, at most the number of rows not yet taught.
+        clusters_pool : array-like of int, shape (m,), optional
+            Cluster code of each candidate; required when :meth:`fit` had ``clusters``
+            (the taught rows carry them into the labelled set), refused otherwise.
 
         Returns
         -------
@@ -452,7 +499,7 @@ class ActiveLearner:
             Distinct positions into ``X_pool``.
         """
         self._check_fitted()
-        self._remember_pool(X_pool, groups_pool)
+        self._remember_pool(X_pool, groups_pool, clusters_pool)
         if not self._strategy_ready:
             raise InvalidInputError(
                 f"strategy {self.strategy_!r} must be trained first: call "
@@ -474,7 +521,11 @@ class ActiveLearner:
                     f"two groups, but the labelled data and pool hold only "
                     f"{[self.group_names_[i] for i in present]}"
                 )
-        state = self._state(self._scaler.transform(self._pool_X, candidates), pool_groups)
+        pool_clusters = None
+        if self._pool_c is not None:
+            pool_clusters = self._pool_c if candidates is None else self._pool_c[candidates]
+        state = self._state(self._scaler.transform(self._pool_X, candidates), pool_groups,
+                            pool_clusters)
         picks = self._checked_picks(self.strategy_.select(state, n, self._select_rng), n, state)
         self.last_info_ = dict(getattr(self.strategy_, "last_info", None) or {})
         self.last_scores_ = self._picked_scores(picks.shape[0])
@@ -504,18 +555,20 @@ class ActiveLearner:
             if self._validation is not None:
                 check_binary_labels(self._validation.y, who=self._strategy_label())
 
-    def _state(self, Z_pool: np.ndarray, pool_groups: np.ndarray) -> QueryState:
-        labelled = LabelledSet(self._Z, self._y, self._g)
+    def _state(self, Z_pool: np.ndarray, pool_groups: np.ndarray,
+               pool_clusters: np.ndarray | None = None) -> QueryState:
+        labelled = LabelledSet(self._Z, self._y, self._g, self._c)
         validation = (
             labelled
             if self._validation is None
-            else LabelledSet(self._Z_validation, self._validation.y, self._validation.groups)
+            else LabelledSet(self._Z_validation, self._validation.y, self._validation.groups,
+                             self._validation.clusters)
         )
         n_features = self._X.shape[1]
         return QueryState(
             model=self.model_,
             labelled=labelled,
-            pool=Pool(Z_pool, pool_groups),
+            pool=Pool(Z_pool, pool_groups, pool_clusters),
             validation=validation,
             group_names=self.group_names_,
             feature_names=self.feature_names or tuple(f"x{j}" for j in range(n_features)),
@@ -593,6 +646,8 @@ class ActiveLearner:
         self._X = np.concatenate([self._X, self._pool_X[idx]])
         self._y = np.concatenate([self._y, labels])
         self._g = np.concatenate([self._g, self._pool_g[idx]])
+        if self._c is not None and self._pool_c is not None:
+            self._c = np.concatenate([self._c, self._pool_c[idx]])
         self._taught[idx] = True
         self._refit()
         return self
@@ -715,16 +770,18 @@ class ActiveLearner:
         }
 
     # -- predictions and data ------------------------------------------------
-    def predict_proba(self, X: Any, groups: Any = None) -> np.ndarray:
+    def predict_proba(self, X: Any, groups: Any = None, *, clusters: Any = None) -> np.ndarray:
         """Class probabilities of the current model for the rows ``X`` (raw features).
 
         ``groups`` (the rows' sensitive groups, names or codes) reach a model whose
-        ``predict_proba`` takes ``sensitive_features``; other models ignore them.
+        ``predict_proba`` takes ``sensitive_features``, ``clusters`` (cluster codes) one
+        that takes ``clusters``; other models ignore them.
         """
         self._check_fitted()
         X = _features(X, "X", n_features=self._X.shape[1])
         codes = self._row_codes(groups, X.shape[0])
-        return model_output(self.model_, "predict_proba", self._scaler.transform(X), codes)
+        return model_output(self.model_, "predict_proba", self._scaler.transform(X), codes,
+                            _check_clusters(clusters, "clusters", X.shape[0]))
 
     def _row_codes(self, groups: Any, n: int) -> np.ndarray | None:
         if groups is None:
@@ -737,23 +794,28 @@ class ActiveLearner:
         X = _features(X, "X", n_features=self._X.shape[1])
         return self._scaler.transform(X)
 
-    def predict(self, X: Any, groups: Any = None) -> np.ndarray:
+    def predict(self, X: Any, groups: Any = None, *, clusters: Any = None) -> np.ndarray:
         """Predicted labels of the current model for the rows ``X`` (raw features).
 
         ``groups`` (the rows' sensitive groups, names or codes) reach a model whose
-        ``predict`` takes ``sensitive_features`` (per-group thresholds need them).
+        ``predict`` takes ``sensitive_features`` (per-group thresholds need them),
+        ``clusters`` (cluster codes) one that takes ``clusters``.
         """
         self._check_fitted()
         X = _features(X, "X", n_features=self._X.shape[1])
         codes = self._row_codes(groups, X.shape[0])
-        return model_output(self.model_, "predict", self._scaler.transform(X), codes)
+        return model_output(self.model_, "predict", self._scaler.transform(X), codes,
+                            _check_clusters(clusters, "clusters", X.shape[0]))
 
     @property
     def labelled_(self) -> LabelledSet:
-        """The labelled rows so far: raw features, labels and group codes (read-only)."""
+        """The labelled rows so far: raw features, labels, group and cluster codes (read-only)."""
         self._check_fitted()
         views = []
-        for arr in (self._X, self._y, self._g):
+        for arr in (self._X, self._y, self._g, self._c):
+            if arr is None:
+                views.append(None)
+                continue
             view = arr.view()
             view.flags.writeable = False
             views.append(view)

@@ -299,6 +299,11 @@ def run(
 
     X_pool, g_pool = ds.X[pool], ds.groups[pool]  # one copy; the same objects every round
     X_test, y_test, g_test = ds.X[test], ds.y[test], ds.groups[test]
+    # Cluster codes travel with the rows; a learner whose fit/predict take clusters
+    # receives them (fairpool.learners.call_with_groups), others never see them.
+    c_pool = c_test = c_initial = None
+    if ds.clusters is not None:
+        c_pool, c_test, c_initial = ds.clusters[pool], ds.clusters[test], ds.clusters[d0]
     test_split = ds.subset(test) if model_metrics else None
     mean, scale = _pool_space(X_pool)
     ot_rng = np.random.default_rng([seed, _OT_STREAM])
@@ -322,7 +327,7 @@ def run(
         return float(optimal_transport_distance(labelled, ot_reference, method="exact"))
 
     def record(round_: int, picked: np.ndarray, seconds_fit: float, seconds_select: float) -> dict:
-        y_pred = al.predict(X_test, g_test)
+        y_pred = al.predict(X_test, g_test, clusters=c_test)
         row: dict[str, Any] = {"round": round_, "n_labelled": al.n_labelled_}
         for name, function in metric_functions.items():
             if function is None:
@@ -349,14 +354,14 @@ def run(
         return row
 
     start = time.perf_counter()
-    al.fit(ds.X[d0], ds.y[d0], ds.groups[d0])
+    al.fit(ds.X[d0], ds.y[d0], ds.groups[d0], clusters=c_initial)
     rows = [record(0, np.empty(0, dtype=np.int64), time.perf_counter() - start, 0.0)]
     spent, round_ = 0, 0
     while spent < budget:
         round_ += 1
         k = min(batch_size, budget - spent)
         start = time.perf_counter()
-        chosen = al.query(X_pool, g_pool, k)
+        chosen = al.query(X_pool, g_pool, k, clusters_pool=c_pool)
         seconds_select = time.perf_counter() - start
         picked = pool[chosen]
         start = time.perf_counter()

@@ -19,12 +19,15 @@ from fairpool.learners import call_with_groups
 __all__ = ["LabelledSet", "Pool", "QueryState", "model_output"]
 
 
-def model_output(model: Any, method: str, X: Any, groups: Any = None) -> np.ndarray:
-    """``model.<method>(X)``, passing ``sensitive_features=groups`` where the method takes it.
+def model_output(
+    model: Any, method: str, X: Any, groups: Any = None, clusters: Any = None
+) -> np.ndarray:
+    """``model.<method>(X)``, passing the rows' groups and clusters where the method takes them.
 
     Group-aware models (per-group thresholds, correlation removal) need the rows' groups
-    at prediction time; the loop knows them for the pool, the validation and the test
-    rows, and hands them over through this one function.
+    at prediction time, mixed-effects models their clusters; the loop knows both for the
+    pool, the validation and the test rows, and hands them over through this one
+    function (:func:`fairpool.learners.call_with_groups`).
 
     Parameters
     ----------
@@ -33,22 +36,28 @@ def model_output(model: Any, method: str, X: Any, groups: Any = None) -> np.ndar
     method : {"predict", "predict_proba", "decision_function"}
     X : array-like of shape (n, d)
     groups : array-like of shape (n,), optional
-        Group codes of the rows; not passed when None.
+        Group codes of the rows; passed as ``sensitive_features`` when not None.
+    clusters : array-like of shape (n,), optional
+        Cluster codes of the rows; passed as ``clusters`` when not None.
 
     Returns
     -------
     numpy.ndarray
     """
-    return np.asarray(call_with_groups(model, method, X, groups))
+    return np.asarray(call_with_groups(model, method, X, groups, clusters=clusters))
 
 
 @dataclass(frozen=True, eq=False)
 class LabelledSet:
-    """Rows whose labels are known: features (as the model sees them), labels, groups."""
+    """Rows whose labels are known: features (as the model sees them), labels, groups.
+
+    ``clusters`` holds the rows' cluster codes when the data has clusters, else None.
+    """
 
     X: np.ndarray
     y: np.ndarray
     groups: np.ndarray
+    clusters: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -56,10 +65,14 @@ class LabelledSet:
 
 @dataclass(frozen=True, eq=False)
 class Pool:
-    """Unlabelled candidate rows: features (as the model sees them) and groups only."""
+    """Unlabelled candidate rows: features (as the model sees them), groups, clusters.
+
+    ``clusters`` holds the rows' cluster codes when the data has clusters, else None.
+    """
 
     X: np.ndarray
     groups: np.ndarray
+    clusters: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -112,6 +125,7 @@ class QueryState:
     def pool_proba(self) -> np.ndarray:
         """``model.predict_proba(pool.X)``, computed once per state and shared."""
         return np.asarray(
-            model_output(self.model, "predict_proba", self.pool.X, self.pool.groups),
+            model_output(self.model, "predict_proba", self.pool.X, self.pool.groups,
+                         self.pool.clusters),
             dtype=np.float64,
         )

@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 #: Splits ``fairpool.active.run`` knows.
-SPLITS: tuple[str, ...] = ("panda", "facagen", "falcon", "random")
+SPLITS: tuple[str, ...] = ("panda", "facagen", "falcon", "random", "cluster_holdout")
 
 #: Per-round metrics a config may ask the summary, plots and report for.
 METRICS: tuple[str, ...] = (

@@ -23,7 +23,7 @@ from fairpool.errors import InvalidInputError, UnknownNameError
 
 __all__ = ["FALCON_COMPAS_SIZES", "SCHEMES", "DatasetSplit", "split", "stratification_codes"]
 
-SplitScheme = Literal["panda", "facagen", "falcon", "random"]
+SplitScheme = Literal["panda", "facagen", "falcon", "random", "cluster_holdout"]
 
 #: Falcon's COMPAS benchmark sizes (Tae et al., VLDB 2024, Table 2).
 FALCON_COMPAS_SIZES = {"initial": 294, "pool": 2356, "test": 1178, "validation": 294}
@@ -233,11 +233,45 @@ def _random(
     return sizes, {}
 
 
+def _cluster_holdout(
+    n: int, n_strata: int, *, unseen_fraction: float = 0.2, test_fraction: float = 0.2,
+    validation_fraction: float = 0.0, pool_fraction: float | None = None,
+    initial_size: int = 0,
+) -> tuple[dict[str, int], dict[str, tuple[str, ...]]]:
+    """The sizes of ``"cluster_holdout"``: :func:`_random`'s, on the seen clusters' rows.
+
+    The unseen clusters are drawn in :func:`split`, which needs the dataset's clusters.
+    """
+    check_fraction("unseen_fraction", unseen_fraction, allow_zero=False)
+    return _random(n, n_strata, test_fraction=test_fraction,
+                   validation_fraction=validation_fraction, pool_fraction=pool_fraction,
+                   initial_size=initial_size)
+
+
+def _unseen_clusters(ds: Dataset, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Mask of the rows whose cluster is among ``round(fraction * k)`` drawn clusters."""
+    if ds.clusters is None:
+        raise InvalidInputError(
+            f"split scheme 'cluster_holdout' needs clusters, but dataset {ds.name!r} has "
+            "none (load it with clusters=..., or from_frame(..., clusters=column))"
+        )
+    present = np.unique(ds.clusters)
+    n_unseen = round(fraction * present.size)
+    if not 1 <= n_unseen < present.size:
+        raise InvalidInputError(
+            f"unseen_fraction={fraction} holds out {n_unseen} of the {present.size} "
+            "clusters; it must hold out at least one and keep at least one"
+        )
+    unseen = rng.choice(present, size=n_unseen, replace=False)
+    return np.isin(ds.clusters, unseen)
+
+
 SCHEMES: dict[str, Callable[..., tuple[dict[str, int], dict[str, tuple[str, ...]]]]] = {
     "panda": _panda,
     "facagen": _facagen,
     "falcon": _falcon,
     "random": _random,
+    "cluster_holdout": _cluster_holdout,
 }
 
 
@@ -248,7 +282,7 @@ def split(ds: Dataset, scheme: SplitScheme, *, seed: int = 0, **options: Any) ->
     ----------
     ds : Dataset
         The dataset to split.
-    scheme : {"panda", "facagen", "falcon", "random"}
+    scheme : {"panda", "facagen", "falcon", "random", "cluster_holdout"}
         ``"panda"``: half meta-train, half meta-test; meta-test halved into
         ``"pool"`` and ``"test"``; meta-train into ``"initial"`` (``initial_size``
         rows, default 100, the labelled seed D0) and ``"validation"`` (the rest);
@@ -263,6 +297,11 @@ def split(ds: Dataset, scheme: SplitScheme, *, seed: int = 0, **options: Any) ->
         use (an int, or ``"all"`` for every row in the same proportions).
         ``"random"``: options ``test_fraction`` (0.2), ``validation_fraction`` (0),
         ``pool_fraction`` (default: the rest) and ``initial_size`` (0).
+        ``"cluster_holdout"`` (a dataset with clusters): ``"unseen"`` holds every row of
+        ``round(unseen_fraction * k)`` clusters drawn at random (``unseen_fraction``
+        0.2 of the ``k`` clusters present), for measuring a mixed-effects model on
+        clusters it never saw; the other clusters' rows are split as ``"random"``
+        splits (same options), so ``"test"`` holds rows of seen clusters.
     seed : int, default 0
         Seed of the random assignment.
     **options
@@ -280,21 +319,30 @@ def split(ds: Dataset, scheme: SplitScheme, *, seed: int = 0, **options: Any) ->
         Unknown scheme (the message lists the schemes).
     InvalidInputError
         Unknown option, fractions summing to more than 1, an ``initial_size``
-        larger than the rows available, or a dataset too small for the scheme.
+        larger than the rows available, or a dataset too small for the scheme;
+        ``"cluster_holdout"`` on a dataset without clusters, or an
+        ``unseen_fraction`` that holds out no cluster or all of them.
     """
     if not isinstance(scheme, str) or scheme not in SCHEMES:
         raise UnknownNameError(f"unknown split scheme {scheme!r}; schemes are {sorted(SCHEMES)}")
     seed = check_count("seed", seed, minimum=0)
     function = SCHEMES[scheme]
     bound = bind_options(function, options, what=f"split scheme {scheme!r}")
-    strata = stratification_codes(ds)
-    n_strata = int(np.unique(strata).size)
-    sizes, unions = function(ds.n_samples, n_strata, **bound)
     rng = np.random.default_rng(seed)
-    parts = stratified_partition(strata, list(sizes.values()), rng)
+    rows = np.arange(ds.n_samples)
+    held: dict[str, np.ndarray] = {}
+    if scheme == "cluster_holdout":
+        check_fraction("unseen_fraction", bound["unseen_fraction"], allow_zero=False)
+        unseen = _unseen_clusters(ds, bound["unseen_fraction"], rng)
+        held["unseen"] = np.flatnonzero(unseen)
+        rows = np.flatnonzero(~unseen)
+    strata = stratification_codes(ds)[rows]
+    n_strata = int(np.unique(strata).size)
+    sizes, unions = function(rows.size, n_strata, **bound)
+    parts = [rows[p] for p in stratified_partition(strata, list(sizes.values()), rng)]
     return DatasetSplit(
         dataset=ds,
-        indices=dict(zip(sizes, parts, strict=True)),
+        indices={**dict(zip(sizes, parts, strict=True)), **held},
         unions=unions,
         scheme=scheme,
         seed=seed,

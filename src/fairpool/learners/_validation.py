@@ -149,33 +149,46 @@ def check_predict_input(
     return X
 
 
-def call_with_groups(model: Any, method: str, X: Any, groups: Any = None) -> Any:
-    """``model.<method>(X)``, with ``sensitive_features=groups`` where the method takes it.
+def call_with_groups(
+    model: Any, method: str, X: Any, groups: Any = None, *, clusters: Any = None, y: Any = None
+) -> Any:
+    """``model.<method>(X)``, with the rows' groups and clusters where the method takes them.
 
     Group-aware models (per-group thresholds, correlation removal) need the rows' groups
-    at prediction time; a wrapper (Falcon's postponement) and the active-learning loop
-    hand them over through this one function, and models that take none are called as
-    usual.
+    at prediction time, and mixed-effects models (Fair MEDL) the rows' clusters at fit
+    and, optionally, at prediction; a wrapper (Falcon's postponement) and the
+    active-learning loop hand them over through this one function, and models that take
+    neither are called as usual. ``groups`` goes as ``sensitive_features=`` and
+    ``clusters`` as ``clusters=``, each only when the method's signature names it.
 
     Parameters
     ----------
     model : estimator
-        A fitted model.
-    method : {"predict", "predict_proba", "decision_function"}
+        A model (fitted, unless ``method`` is ``"fit"``).
+    method : {"fit", "predict", "predict_proba", "decision_function"}
     X : array-like of shape (n, d)
     groups : array-like of shape (n,), optional
         The rows' groups; not passed when None.
+    clusters : array-like of shape (n,), optional
+        The rows' cluster codes; not passed when None.
+    y : array-like of shape (n,), optional
+        The labels, passed after ``X`` (for ``method="fit"``).
 
     Returns
     -------
-    The method's output.
+    The method's output (``fit``: the model, as scikit-learn's ``fit`` returns it).
     """
     function = getattr(model, method)
-    if groups is not None:
+    options: dict[str, Any] = {}
+    if groups is not None or clusters is not None:
         try:
-            takes = "sensitive_features" in inspect.signature(function).parameters
+            parameters = inspect.signature(function).parameters
         except (TypeError, ValueError):  # a builtin without a signature
-            takes = False
-        if takes:
-            return function(X, sensitive_features=groups)
-    return function(X)
+            parameters = {}
+        if groups is not None and "sensitive_features" in parameters:
+            options["sensitive_features"] = groups
+        if clusters is not None and "clusters" in parameters:
+            options["clusters"] = clusters
+    if y is not None:
+        return function(X, y, **options)
+    return function(X, **options)
