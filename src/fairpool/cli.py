@@ -133,17 +133,101 @@ def audit_command(
     format: Annotated[
         str, typer.Option("--format", metavar="table|json|csv", help="output format")
     ] = "table",
+    by_period: Annotated[
+        str | None,
+        typer.Option("--by-period", metavar="day|week|month|quarter|year",
+                     help="audit per period of a timestamp column, with a change test"),
+    ] = None,
+    time_column: Annotated[
+        str | None,
+        typer.Option("--time-column", metavar="COL",
+                     help="timestamp column of --by-period (default: the one detected)"),
+    ] = None,
+    reference: Annotated[
+        str, typer.Option("--reference", metavar="PERIOD",
+                          help="period --by-period compares with: first, or a label (2013Q2)")
+    ] = "first",
+    alpha: Annotated[
+        float, typer.Option("--alpha", metavar="A", help="level of the change test")
+    ] = 0.05,
+    subgroups: Annotated[
+        bool, typer.Option("--subgroups", help="every group and intersection with intervals, "
+                           "ranked worst first, tested against the rest (needs --pred)")
+    ] = False,
+    max_depth: Annotated[
+        int | None, typer.Option("--max-depth", metavar="K",
+                                 help="search the worst slices of up to K columns (SliceLine)")
+    ] = None,
+    slice_by: Annotated[
+        list[str] | None, typer.Option("--slice-by", metavar="COL",
+                                       help="another column for the slice search (repeat)")
+    ] = None,
+    rank_by: Annotated[
+        str, typer.Option("--rank-by", metavar="RATE", help="rate that ranks groups and slices")
+    ] = "error_rate",
+    ci: Annotated[
+        str, typer.Option("--ci", metavar="wilson|bootstrap", help="subgroup intervals")
+    ] = "wilson",
+    n_boot: Annotated[
+        int, typer.Option("--n-boot", metavar="N", help="bootstrap resamples")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="bootstrap seed")] = 0,
+    correction: Annotated[
+        str, typer.Option("--correction", metavar="METHOD",
+                          help="multiple-testing correction (statsmodels name, or none)")
+    ] = "holm",
+    bins: Annotated[
+        int | None, typer.Option("--bins", metavar="N",
+                                 help="quantile bins of numeric columns (slices: 4)")
+    ] = None,
 ) -> None:
     """Audit a table: representation and base rates per group, or a model's predictions."""
     from fairpool.audit import audit_file, check_format, print_audit
 
     format = check_format(format)  # before reading a large file
+    if by_period is not None or time_column is not None:
+        _audit_by_period(file, target, sensitive, pred, sep, by_period, time_column, format,
+                         reference=reference, alpha=alpha, pos_label=positive,
+                         threshold=threshold, missing=missing.strip().lower(),
+                         min_support=min_support, confidence=confidence)
+        return
+    if subgroups or max_depth is not None:
+        from fairpool.audit import print_subgroup_audit, subgroup_audit_file
+
+        print_subgroup_audit(subgroup_audit_file(
+            file, sep=sep, target=target, sensitive=sensitive, pred=pred, pos_label=positive,
+            threshold=threshold, missing=missing.strip().lower(), show_subgroups=subgroups,
+            max_depth=max_depth, slice_by=slice_by or [], n_bins=bins,
+            min_support=min_support, alpha=round(1 - confidence, 12),
+            rank_by=rank_by.strip().lower(), ci=ci.strip().lower(), n_boot=n_boot,
+            random_state=seed, correction=correction,
+        ), format=format)
+        return
     result = audit_file(
         file, target=target, sensitive=sensitive, pred=pred, sep=sep, pos_label=positive,
         threshold=threshold, missing=missing.strip().lower(), min_support=min_support,
         confidence=confidence,
     )
     print_audit(result, format=format)
+
+
+def _audit_by_period(
+    file: Path, target: str, sensitive: list[str], pred: str | None, sep: str | None,
+    by_period: str | None, time_column: str | None, format: str, **options: Any,
+) -> None:
+    """``fairpool audit --by-period``: :func:`fairpool.audit.monitor_file`, printed."""
+    from fairpool.audit import PERIODS, monitor_file, print_monitor
+
+    if by_period is None:
+        raise InvalidInputError("--time-column goes with --by-period "
+                                f"{'|'.join(PERIODS)}")
+    if pred is None:
+        raise InvalidInputError("--by-period monitors a model's predictions: name them "
+                                "with --pred COL")
+    result = monitor_file(file, target=target, sensitive=sensitive, pred=pred, sep=sep,
+                          time_column=time_column, period=by_period.strip().lower(),
+                          **options)
+    print_monitor(result, format=format)
 
 
 @app.command("mitigate")
@@ -198,6 +282,93 @@ def mitigate_command(
     if out is not None:
         report.save(out)
         typer.echo(f"saved the mitigated model to {out}", err=format != "table")
+
+
+@app.command("stress")
+@fails_cleanly
+def stress_command(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet file with labels")],
+    target: Annotated[
+        str, typer.Option("--target", metavar="COL", help="column holding the binary label")
+    ],
+    sensitive: Annotated[
+        list[str], typer.Option("--sensitive", metavar="COL",
+                                help="sensitive column (repeat for intersections)")
+    ],
+    group: Annotated[
+        str, typer.Option("--group", metavar="NAME", help="the group that receives the bias")
+    ],
+    source: Annotated[
+        list[str], typer.Option("--source", metavar="NAME",
+                                help="sampling, measurement, historical or prediction "
+                                     "(repeatable)")
+    ],
+    rates: Annotated[
+        str, typer.Option("--rates", metavar="R,R,...",
+                          help="shares of the group's rows affected, each in [0, 1)")
+    ] = "0,0.1,0.2,0.3,0.4,0.5",
+    seeds: Annotated[int, typer.Option("--seeds", metavar="N", help="seeds 0..N-1")] = 3,
+    model: Annotated[
+        str, typer.Option("--model", metavar="NAME", help="the learner (fairpool learners)")
+    ] = "logreg",
+    strategy: Annotated[
+        list[str] | None, typer.Option("--strategy", metavar="NAME",
+                                       help="also run an active-learning campaign with this "
+                                            "strategy ('none': the plain fit; repeatable)")
+    ] = None,
+    budget: Annotated[
+        int, typer.Option("--budget", metavar="N", help="labels a campaign buys")
+    ] = 400,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", metavar="N", help="labels bought per round")
+    ] = 50,
+    positive: Annotated[
+        str | None, typer.Option("--positive", metavar="VALUE",
+                                 help="the positive target value (unless 0/1, true/false, yes/no)")
+    ] = None,
+    test_size: Annotated[
+        float, typer.Option("--test-size", metavar="SHARE", help="share of rows held out")
+    ] = 0.3,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="write the whole table (CSV)")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", metavar="FILE",
+                                  help="save the plot of each metric against the rate (PNG)")
+    ] = None,
+    format: Annotated[
+        str, typer.Option("--format", metavar="table|json|csv", help="output format")
+    ] = "table",
+) -> None:
+    """Inject a source of bias into one group at rates; retrain and score on clean test rows."""
+    from fairpool.audit import check_format, plot_stress_test, render_frame, stress_test
+    from fairpool.datasets import read_table
+
+    format = check_format(format)
+    try:
+        rate_values = [float(r) for r in rates.split(",") if r.strip()]
+    except ValueError:
+        raise InvalidInputError(
+            f"--rates must be numbers separated by commas, got {rates!r}") from None
+    if seeds < 1:
+        raise InvalidInputError(f"--seeds must be at least 1, got {seeds}")
+    strategies = [None if s == "none" else s for s in (strategy or ["none"])]
+    table = stress_test(read_table(file), target=target, sensitive=sensitive, positive=positive,
+                        source=source, group=group, rates=rate_values,
+                        seeds=list(range(seeds)), model=model, strategy=strategies,
+                        budget=budget, batch_size=batch_size, test_size=test_size)
+    if out is not None:
+        table.to_csv(out, index=False)
+    if plot is not None:
+        plot_stress_test(table, path=plot)
+    shown = (table.groupby(["source", "strategy", "rate"], sort=False)
+             [["n_affected", "accuracy", "f1", "demographic_parity", "equalized_odds"]]
+             .mean().reset_index())
+    render_frame(shown, format=format,
+                 title=f"Bias injected into {group}: mean over {seeds} seed(s), clean test rows")
+    for path, what in ((out, "table"), (plot, "plot")):
+        if path is not None:
+            typer.echo(f"wrote the {what} to {path}", err=True)
 
 
 @app.command("run")

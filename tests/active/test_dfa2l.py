@@ -146,3 +146,28 @@ def test_bad_options(options):
         strategy.select(state, 3, np.random.default_rng(0))
     with pytest.raises(InvalidInputError):
         fp.active.make_strategy("dfa2l", **options)
+
+
+def test_group_needing_learners_fit_their_plain_model_per_group():
+    # a reduction refuses one group: each decoupled model is the estimator it wraps,
+    # so the disagreement equals the plain logistic regressions' (the brute force)
+    import fairpool.mitigation  # noqa: F401  (registers the mitigation learners)
+
+    state = _state(np.repeat(np.arange(3), 40), n_groups=3)
+    for name in ("thresholds", "reduction", "reweighing"):
+        wrapped = QueryState(**{**state.__dict__, "make_learner": lambda n=name: fp.learners
+                                .make_learner(n, estimator=LogisticRegression())})
+        proba, own = group_model_probabilities(wrapped)
+        assert own.all()
+        np.testing.assert_allclose(disagreement(proba), _brute_force(state), atol=1e-6)
+
+
+def test_a_learner_that_needs_groups_and_wraps_nothing_is_refused():
+    from fairpool.mitigation import FairVotingClassifier
+
+    state = _state(np.repeat(np.arange(2), 40), n_groups=2)
+    members = [("a", LogisticRegression()), ("b", LogisticRegression(C=0.1))]
+    wrapped = QueryState(**{**state.__dict__,
+                            "make_learner": lambda: FairVotingClassifier(members)})
+    with pytest.raises(InvalidInputError, match="dfa2l fits one model per group"):
+        group_model_probabilities(wrapped)

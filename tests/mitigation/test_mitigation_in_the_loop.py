@@ -2,8 +2,9 @@
 
 Per-group thresholds and correlation removal need each row's group at prediction time.
 The loop hands the groups over (``fp.active.model_output``), and so must the strategies
-that predict on their own (Falcon on its validation set, also through its postponement
-wrapper; group-aware random sampling): each pairing runs, and ActiveLearner.predict
+that predict or fit on their own (Falcon on its validation set, also through its
+postponement wrapper; group-aware random sampling; D-FA²L's per-group models; FACA-GEN's
+tuner on out-of-fold predictions): each pairing runs, and ActiveLearner.predict
 (what the loop records on the test rows) applies the thresholds with the rows' groups.
 """
 
@@ -23,7 +24,8 @@ def compas():
 
 
 @pytest.mark.parametrize("learner", ["thresholds", "correlation_remover"])
-@pytest.mark.parametrize("strategy", ["falcon", "group_random", "entropy", "fal_fast"])
+@pytest.mark.parametrize("strategy", ["falcon", "group_random", "entropy", "fal_fast", "dfa2l",
+                                      "facagen"])
 def test_runs_under_the_strategy(compas, strategy, learner):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # small cells warn and go on

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from fairpool.audit._intervals import wilson_interval
 from fairpool.audit._labels import encode_predictions, encode_target
 from fairpool.datasets import DELIMITERS, read_table
 from fairpool.errors import (
@@ -227,17 +228,6 @@ def _sensitive_frame(
     return pd.DataFrame(filled, index=frame.index), keep, [note]
 
 
-def _wilson(successes: np.ndarray, trials: np.ndarray, confidence: float) -> tuple[Any, Any]:
-    """Wilson score interval of each proportion (statsmodels); NaN where ``trials`` is 0."""
-    from statsmodels.stats.proportion import proportion_confint
-
-    safe = np.where(trials > 0, trials, 1)
-    low, high = proportion_confint(
-        np.where(trials > 0, successes, 0), safe, alpha=1 - confidence, method="wilson"
-    )
-    return np.where(trials > 0, low, np.nan), np.where(trials > 0, high, np.nan)
-
-
 def _with_intervals(by_group: pd.DataFrame, confidence: float) -> pd.DataFrame:
     """Insert ``<rate>_ci_low`` / ``_ci_high`` after each rate that has a count behind it."""
     count = by_group["count"].to_numpy(dtype=np.float64)
@@ -250,7 +240,7 @@ def _with_intervals(by_group: pd.DataFrame, confidence: float) -> pd.DataFrame:
             continue
         n = trials[rate]
         k = np.rint(np.nan_to_num(out[rate].to_numpy(dtype=np.float64)) * n)
-        low, high = _wilson(k, n, confidence)
+        low, high = wilson_interval(k, n, confidence)
         at = out.columns.get_loc(rate) + 1
         out.insert(at, f"{rate}_ci_low", low)
         out.insert(at + 1, f"{rate}_ci_high", high)

@@ -281,6 +281,7 @@ def mitigation_report(
 
     from fairpool.active import model_output
     from fairpool.datasets import TableEncoder, read_table
+    from fairpool.learners import fit_with_groups
 
     if method not in MITIGATION_METHODS:  # before reading a large file
         raise UnknownNameError(f"unknown mitigation method {method!r}; available: "
@@ -318,10 +319,7 @@ def mitigation_report(
     mitigated = _mitigated(method, model, seed, options or {})
     results = {}
     for key, estimator in (("plain", clone(plain)), ("mitigated", clone(mitigated))):
-        if "sensitive_features" in inspect.signature(estimator.fit).parameters:
-            estimator.fit(X_train, y[train], sensitive_features=groups[train])
-        else:
-            estimator.fit(X_train, y[train])
+        fit_with_groups(estimator, X_train, y[train], groups[train])
         pred = np.asarray(model_output(estimator, "predict", X_test, groups[test]),
                           dtype=np.int64)
         results[key] = (estimator, _scores(y[test], pred, groups[test], names))

@@ -25,6 +25,8 @@ from fairpool.metrics import as_checked_array
 __all__ = [
     "call_with_groups",
     "check_fit_input",
+    "fit_with_groups",
+    "fit_takes_groups",
     "check_predict_input",
     "single_class_message",
 ]
@@ -192,3 +194,46 @@ def call_with_groups(
     if y is not None:
         return function(X, y, **options)
     return function(X, **options)
+
+
+def fit_takes_groups(model: Any) -> bool:
+    """Whether ``model.fit`` takes ``sensitive_features`` (fairness-constrained learners).
+
+    Parameters
+    ----------
+    model : estimator
+
+    Returns
+    -------
+    bool
+    """
+    try:
+        return "sensitive_features" in inspect.signature(model.fit).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+
+
+def fit_with_groups(model: Any, X: Any, y: Any, groups: Any = None) -> Any:
+    """``model.fit(X, y)``, with ``sensitive_features=groups`` where ``fit`` takes it.
+
+    The fitting twin of :func:`call_with_groups`: the loop, its strategies' own refits
+    (FAL's, FACA-GEN's cross-validation, D-FA²L's decoupled models) and the labelling
+    sessions fit a learner through this one function, so a learner that needs the
+    groups (reweighing, reductions, per-group thresholds) gets them everywhere.
+
+    Parameters
+    ----------
+    model : estimator
+        Unfitted.
+    X : array-like of shape (n, d)
+    y : array-like of shape (n,)
+    groups : array-like of shape (n,), optional
+        The rows' groups; not passed when None.
+
+    Returns
+    -------
+    The fitted ``model`` (what its ``fit`` returns).
+    """
+    if groups is not None and fit_takes_groups(model):
+        return model.fit(X, y, sensitive_features=groups)
+    return model.fit(X, y)

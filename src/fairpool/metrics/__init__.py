@@ -20,11 +20,13 @@ from fairpool.metrics._batch import (
 )
 from fairpool.metrics._contingency import (
     EncodedGroups,
+    GroupedTable,
     confusion_by_group,
     count_by_group,
     encode_groups,
     encode_sensitive_features,
     group_key,
+    grouped_table,
 )
 from fairpool.metrics._disparity import (
     demographic_parity_difference,
@@ -83,6 +85,7 @@ __all__ = [
     "DataReport",
     "EncodedGroups",
     "GroupReport",
+    "GroupedTable",
     "UndefinedRateWarning",
     "as_checked_array",
     "as_sample_weight",
@@ -105,6 +108,7 @@ __all__ = [
     "error_rate_balance",
     "error_rate_difference",
     "group_rates",
+    "grouped_table",
     "group_report",
     "mean_absolute_error_by_group",
     "mean_squared_error_by_group",

@@ -36,11 +36,13 @@ from fairpool.metrics._validation import (
 
 __all__ = [
     "EncodedGroups",
+    "GroupedTable",
     "confusion_by_group",
     "count_by_group",
     "encode_groups",
     "encode_sensitive_features",
     "group_key",
+    "grouped_table",
 ]
 
 #: Rows per counting chunk: large enough to amortise the per-chunk overhead,
@@ -465,9 +467,29 @@ def grouped_table(
 ) -> GroupedTable:
     """Check binary ``columns`` and count them per group of ``sensitive_features``.
 
-    ``columns`` are ``(argument name, values)`` pairs; ``length_only``
-    arguments (such as ``y_true`` for selection rates, which fairlearn ignores)
-    are only checked for length.
+    Parameters
+    ----------
+    columns : sequence of (str, array-like of shape (n,))
+        ``(argument name, values)`` pairs of 0/1 columns (e.g. ``y_true``, ``y_pred``),
+        each adding an axis of length 2 to the table, in this order.
+    sensitive_features : array-like, DataFrame, dict or list of columns
+        As for :func:`encode_groups`; several columns give intersections.
+    sample_weight : array-like of shape (n,) or None
+        Non-negative row weights.
+    length_only : mapping of str to array-like, optional
+        Arguments only checked for length (such as ``y_true`` for selection
+        rates, which fairlearn ignores).
+
+    Returns
+    -------
+    GroupedTable
+        ``table`` of shape ``(n_groups, 2, ..., 2)`` (see :func:`count_by_group`)
+        and the encoded ``groups``.
+
+    Raises
+    ------
+    NonBinaryLabelError, MissingValueError, LengthMismatchError, EmptyInputError
+        On labels other than 0/1, missing values, different lengths, no rows.
     """
     arrays = {name: as_binary(values, name) for name, values in columns}
     encoded = encode_sensitive_features(sensitive_features)

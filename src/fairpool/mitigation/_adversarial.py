@@ -145,7 +145,7 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
     same class warns too: the adversary won by collapse, which meets parity trivially.
     On genomes1000 (five superpopulations whose genotypes predict both the group and
     the label) the default weight did this in seeds 1 and 2 on all 2,504 rows; on
-    4,000-row splits, weights 1 to 10, constant or DANN ramp, collapsed or left a gap
+    70/30 splits, weights 1 to 10, constant or DANN ramp, collapsed or left a gap
     larger than the plain network's in all 15 fits (3 seeds; docs/mitigation.md).
     A (group, label) cell with no rows needs nothing special: the
     adversary's targets are the groups present.

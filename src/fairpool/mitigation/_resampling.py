@@ -29,7 +29,6 @@ its own ``fit`` and hands the resampled groups on to an estimator that takes the
 
 from __future__ import annotations
 
-import inspect
 import math
 import warnings
 from fractions import Fraction
@@ -43,7 +42,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from fairpool.errors import InvalidInputError, LengthMismatchError
-from fairpool.learners import check_fit_input, check_predict_input, single_class_message
+from fairpool.learners import (
+    check_fit_input,
+    check_predict_input,
+    fit_with_groups,
+    single_class_message,
+)
 from fairpool.metrics import encode_sensitive_features
 
 __all__ = ["GroupResampler", "ResampledClassifier"]
@@ -518,10 +522,7 @@ class ResampledClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             resampler = clone(self.resampler)
         X_res, y_res = resampler.fit_resample(X, y, sensitive_features=sensitive_features)
         estimator = clone(self._estimator())
-        if "sensitive_features" in inspect.signature(estimator.fit).parameters:
-            estimator.fit(X_res, y_res, sensitive_features=resampler.sensitive_features_)
-        else:
-            estimator.fit(X_res, y_res)
+        fit_with_groups(estimator, X_res, y_res, resampler.sensitive_features_)
         self.resampler_ = resampler
         self.estimator_ = estimator
         self.classes_ = estimator.classes_

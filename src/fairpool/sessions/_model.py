@@ -227,7 +227,7 @@ def evaluate(
     """
     if validation is not None:
         vX, vy, vg = validation
-        return score(vy, np.asarray(al.predict(vX)), vg), "validation"
+        return score(vy, np.asarray(al.predict(vX, vg)), vg), "validation"
     X, y, g = labelled
     y0 = y[:n_initial]
     counts = np.bincount(y0)
@@ -247,7 +247,7 @@ def evaluate(
             fold.fit(X[keep], y[keep], g[keep])
         except FairpoolError:  # e.g. one class left in the training rows
             return {name: float("nan") for name in METRIC_NAMES}, "none"
-        predicted[test0] = np.asarray(fold.predict(X[:n_initial][test0]))
+        predicted[test0] = np.asarray(fold.predict(X[:n_initial][test0], g[:n_initial][test0]))
     return score(y0, predicted, g[:n_initial]), f"cv{k} on initial rows"
 
 

@@ -23,25 +23,58 @@ predicts its Laplace-smoothed class frequencies. See
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 
 from fairpool.active._registry import register_strategy
-from fairpool.active._state import QueryState
+from fairpool.active._state import QueryState, model_output
 from fairpool.active._strategy import Strategy, check_query_size, top_k
 from fairpool.errors import InvalidInputError, SingleGroupError
+from fairpool.learners import fit_with_groups
 
 __all__ = ["DecoupledDisagreementSampling", "group_model_probabilities", "disagreement"]
 
 
-def _aligned_proba(model: Any, X: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """``model.predict_proba(X)`` with its columns placed at ``classes`` (absent ones 0)."""
-    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+def _aligned_proba(
+    model: Any, X: np.ndarray, classes: np.ndarray, groups: np.ndarray | None = None
+) -> np.ndarray:
+    """``model.predict_proba(X)`` (with the rows' ``groups`` where the model takes them),
+    its columns placed at ``classes`` (absent ones 0)."""
+    proba = np.asarray(model_output(model, "predict_proba", X, groups), dtype=np.float64)
     model_classes = np.asarray(getattr(model, "classes_", classes[: proba.shape[1]]))
     out = np.zeros((X.shape[0], classes.shape[0]))
     out[:, np.searchsorted(classes, model_classes)] = proba
     return out
+
+
+def _decoupled_model(learner: Any, X: np.ndarray, y: np.ndarray, group: int) -> Any:
+    """``learner`` fitted on one group's rows.
+
+    A learner that needs the groups gets the group's code for every row. A mitigation has
+    nothing to equalise within one group: those that accept a single group (reweighing,
+    resampling, correlation removal, the torch penalties) fit as their plain model and
+    their single-group warning is expected here, so it is silenced; those that refuse one
+    (reductions, per-group thresholds) are replaced by the model they wrap (their
+    ``estimator``, or a reduction's ``base``), which is what they would decide with no
+    constraint to meet. Fair voting wraps several models and is refused.
+    """
+    groups = np.full(y.shape[0], group)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*single group")
+            return fit_with_groups(learner, X, y, groups)
+    except SingleGroupError:
+        base = getattr(learner, "estimator", None) or getattr(learner, "base", None)
+        if base is None or isinstance(base, str):
+            raise InvalidInputError(
+                f"dfa2l fits one model per group, and the learner "
+                f"{type(learner).__name__} needs several groups and wraps no estimator "
+                "to fit on one group's rows; use a learner that fits on a single group"
+            ) from None
+        return fit_with_groups(clone(base), X, y, groups)
 
 
 def group_model_probabilities(
@@ -66,7 +99,7 @@ def group_model_probabilities(
     labelled = state.labelled
     classes = np.unique(labelled.y)
     pool_X = state.pool.X
-    shared = _aligned_proba(state.model, pool_X, classes)
+    shared = _aligned_proba(state.model, pool_X, classes, state.pool.groups)
     proba = np.empty((state.n_groups, pool_X.shape[0], classes.shape[0]))
     own_model = np.zeros(state.n_groups, dtype=bool)
     counts = np.bincount(labelled.groups, minlength=state.n_groups)
@@ -85,9 +118,9 @@ def group_model_probabilities(
             freq[np.searchsorted(classes, present)] += n_per_class
             proba[g] = freq / freq.sum()
             continue
-        model = state.make_learner()
-        model.fit(labelled.X[rows], y_g)
-        proba[g] = _aligned_proba(model, pool_X, classes)
+        model = _decoupled_model(state.make_learner(), labelled.X[rows], y_g, g)
+        # group g's model decides every pool row as if it were one of group g's
+        proba[g] = _aligned_proba(model, pool_X, classes, np.full(pool_X.shape[0], g))
     return proba, own_model
 
 

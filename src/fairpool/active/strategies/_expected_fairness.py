@@ -30,7 +30,6 @@ The derivation and the measured agreement of the two methods are in docs/fal.md.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -52,6 +51,7 @@ from fairpool.errors import (
     NonBinaryLabelError,
     SingleGroupError,
 )
+from fairpool.learners import fit_with_groups
 from fairpool.metrics import check_disparity_name
 
 __all__ = [
@@ -223,7 +223,6 @@ def _refit_outputs(state: QueryState, cand: np.ndarray, soft: bool) -> Iterator[
     X_fit = np.empty((X_lab.shape[0] + 1, X_lab.shape[1]), dtype=X_lab.dtype)
     X_fit[:-1] = X_lab
     g_fit = np.append(np.asarray(state.labelled.groups), 0)
-    takes_groups = "sensitive_features" in inspect.signature(state.make_learner().fit).parameters
     # 2·m fits take seconds to minutes (20 s for one query of 500 candidates on Adult)
     bar = TerminalProgress("FAL: exact refits", 2 * cand.shape[0], unit="refits",
                            show=None if cand.shape[0] >= _PROGRESS_MIN_CANDIDATES else False)
@@ -235,10 +234,7 @@ def _refit_outputs(state: QueryState, cand: np.ndarray, soft: bool) -> Iterator[
             g_fit[-1] = state.pool.groups[c]
             learner = state.make_learner()
             _warm_start_from(learner, state.model)
-            if takes_groups:
-                learner.fit(X_fit, y_fit, sensitive_features=g_fit.copy())
-            else:
-                learner.fit(X_fit, y_fit)
+            fit_with_groups(learner, X_fit, y_fit, g_fit.copy())
             if soft:
                 out[i] = model_output(learner, "predict_proba", X_ref, g_ref)[
                     :, _positive_column(learner)

@@ -203,7 +203,7 @@ class FacaGenEnv(gym.Env):
         )
 
     def _measure(self) -> RoundMetrics:
-        pred = self._learner.predict(self.X[self._val])
+        pred = self._learner.predict(self.X[self._val], self.groups[self._val])
         return prediction_metrics(self.y[self._val], pred, self.groups[self._val])
 
     def reset(

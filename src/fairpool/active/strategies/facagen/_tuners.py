@@ -19,7 +19,6 @@ state and credits the reward to the ``(λ, γ)`` it chose the round before.
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -28,9 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from fairpool.active._state import QueryState
+from fairpool.active._state import QueryState, model_output
 from fairpool.active._strategy import check_state_keys
 from fairpool.errors import InvalidInputError, SingleGroupError, UndefinedMetricError
+from fairpool.learners import fit_with_groups
 
 __all__ = [
     "DEFAULT_ARMS",
@@ -115,7 +115,8 @@ def validation_metrics(state: QueryState, *, folds: int = 3) -> RoundMetrics:
     predictions would be nearly perfect for a flexible learner and say nothing, so
     the labelled set's out-of-fold predictions are used instead: ``folds``-fold,
     stratified, seeded refits of ``state.make_learner()`` (scikit-learn's
-    ``cross_val_predict``). Too few rows of a class for the folds: in-sample.
+    ``StratifiedKFold``, the folds ``cross_val_predict`` would make, with the groups
+    passed to both fit and predict). Too few rows of a class for the folds: in-sample.
 
     Parameters
     ----------
@@ -130,19 +131,18 @@ def validation_metrics(state: QueryState, *, folds: int = 3) -> RoundMetrics:
     y = np.asarray(validation.y)
     groups = np.asarray(validation.groups)
     if validation is state.labelled and np.bincount(y.astype(np.int64)).min() >= folds:
-        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+        from sklearn.model_selection import StratifiedKFold
 
-        learner = state.make_learner()
-        # Learners that need the groups at fit (fairness reductions, the causal
-        # consistency wrapper) get them, split with the rows.
-        takes_groups = "sensitive_features" in inspect.signature(learner.fit).parameters
+        # scikit-learn's cross_val_predict routes the groups to fit but not to predict,
+        # which per-group thresholds and correlation removal need: the folds by hand.
+        X = np.asarray(validation.X)
+        pred = np.empty_like(y)
         cv = StratifiedKFold(folds, shuffle=True, random_state=0)
-        pred = cross_val_predict(
-            learner, validation.X, y, cv=cv,
-            params={"sensitive_features": groups} if takes_groups else None,
-        )
+        for train, test in cv.split(X, y):
+            learner = fit_with_groups(state.make_learner(), X[train], y[train], groups[train])
+            pred[test] = model_output(learner, "predict", X[test], groups[test])
     else:
-        pred = np.asarray(state.model.predict(validation.X))
+        pred = model_output(state.model, "predict", validation.X, groups)
     return prediction_metrics(y, np.asarray(pred), groups)
 
 
