@@ -394,3 +394,14 @@ def test_auto_trains_on_cuda_when_present(toy):
     assert model.device_.type == "cuda"
     cpu = _fast(fairness=True).fit(X, y, clusters=z, sensitive_features=g)
     assert np.mean(model.predict(X, z) == cpu.predict(X, z)) > 0.9
+
+
+@pytest.mark.parametrize("name", ["medl", "fair_medl"])
+def test_runs_as_the_learner_of_an_active_learning_campaign(name):
+    ds, _ = fp.datasets.make_mixed_effects(8, 60, n_features=3, task="classification",
+                                           random_state=2)
+    learner = fp.learners.make_learner(name, min_steps=100, epochs=5, device="cpu")
+    history = fp.active.run(ds, strategy="entropy", learner=learner, budget=40,
+                            batch_size=20, seed=0, metrics=["accuracy"])
+    assert history.final["n_labelled"] >= 40
+    assert 0.5 < history.final["accuracy"] <= 1.0
