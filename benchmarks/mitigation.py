@@ -25,7 +25,9 @@ The issue's targets, checked on the mean over seeds and printed as PASS/FAIL lin
 - ``AdversarialDebiasingClassifier`` reaches DP < 0.05 on Adult (sex) with accuracy
   within 2 points of the plain network (the same class with ``adversary_weight=0``).
 
-Run:  .venv/bin/python benchmarks/mitigation.py [--seeds 3] [--quick]
+Run:  .venv/bin/python benchmarks/mitigation.py [--seeds 5] [--quick]
+      .venv/bin/python benchmarks/mitigation.py --table   (the Markdown table of the
+      committed results, as docs/mitigation.md quotes it)
 Writes benchmarks/results/mitigation.csv (mean and standard deviation over seeds) and
 benchmarks/results/mitigation_runs.csv (one row per dataset, method and seed), and
 prints the table and the targets.
@@ -232,6 +234,26 @@ def table(summary: pd.DataFrame) -> str:
     return shown.to_string(index=False)
 
 
+def markdown_table(summary: pd.DataFrame) -> str:
+    """The summary as the Markdown table docs/mitigation.md quotes: one row per method,
+    one column per dataset, ``accuracy / DP / EO`` means over seeds."""
+    datasets = list(dict.fromkeys(summary["dataset"]))
+    methods = list(dict.fromkeys(summary["method"]))
+    cells = summary.set_index(["method", "dataset"])
+    lines = ["| method | " + " | ".join(datasets) + " |",
+             "|---" * (len(datasets) + 1) + "|"]
+    for method in methods:
+        row = []
+        for dataset in datasets:
+            if (method, dataset) not in cells.index:
+                row.append("")
+                continue
+            c = cells.loc[(method, dataset)]
+            row.append(f"{c['accuracy_mean']:.3f} / {c['dp_mean']:.3f} / {c['eo_mean']:.3f}")
+        lines.append(f"| {method} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def targets(summary: pd.DataFrame) -> list[tuple[bool, str]]:
     """The issue's targets as (passed, line) pairs, on the means over seeds."""
     lines = []
@@ -275,7 +297,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="1 seed, COMPAS and German, at most 2000 rows")
     parser.add_argument("--out", default="benchmarks/results/mitigation.csv")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--table", action="store_true",
+                        help="print the Markdown table of --out (the results file) and stop")
     args = parser.parse_args(argv)
+    if args.table:
+        print(markdown_table(pd.read_csv(args.out)))
+        return 0
     import torch
 
     torch.set_num_threads(args.threads)
@@ -301,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = summarise(runs)
     elapsed = time.perf_counter() - start
     print(table(summary))
+    print(markdown_table(summary))
     for ok, line in targets(summary):
         print(("PASS " if ok else "FAIL ") + line)
     print(f"total {elapsed:.0f} s")

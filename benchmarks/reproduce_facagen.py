@@ -15,6 +15,9 @@ This script runs, through the one loop ``fairpool.active.run`` and the
 * ``facagen_ppo``     -- FACA-GEN, PPO-tuned (trained at round 1 on the labelled rows);
 * ``facagen_ucb+cc``  -- FACA-GEN (UCB) with the causal consistency learner: the
   paper's full method (acquisition + consistency loss);
+* ``facagen_*_gp``    -- the same four with ``fairness_term="group_parity"``: F(x) is
+  the DP contribution of x's group under the current model instead of the expected
+  change of the DP gap;
 * ``fal_fast``        -- FAL's expected-fairness rule (Newton update);
 * ``falcon``          -- Falcon's bandit over target-group policies;
 
@@ -59,6 +62,13 @@ METHODS: dict[str, tuple[str, dict[str, Any], str]] = {
     "facagen_ucb": ("facagen", {"tuner": "ucb"}, "xgboost"),
     "facagen_ppo": ("facagen", {"tuner": "ppo"}, "xgboost"),
     "facagen_ucb+cc": ("facagen", {"tuner": "ucb"}, "xgboost_cf"),
+    # The other reading of F(x) (issue 16 part 5): the DP contribution of x's group.
+    "facagen_fixed_gp": ("facagen", {"tuner": "fixed", "lam": 1.0, "gamma": 1.0,
+                                     "fairness_term": "group_parity"}, "xgboost"),
+    "facagen_ucb_gp": ("facagen", {"tuner": "ucb", "fairness_term": "group_parity"}, "xgboost"),
+    "facagen_ppo_gp": ("facagen", {"tuner": "ppo", "fairness_term": "group_parity"}, "xgboost"),
+    "facagen_ucb+cc_gp": ("facagen", {"tuner": "ucb", "fairness_term": "group_parity"},
+                          "xgboost_cf"),
     "fal_fast": ("fal_fast", {}, "xgboost"),
     "falcon": ("falcon", {}, "xgboost"),
 }
@@ -185,12 +195,39 @@ def tuner_choices(results: pd.DataFrame) -> str:
             pulls = ", ".join(f"(λ={a[0]:g}, γ={a[1]:g}): {c} ({lc} in rounds 8-10)"
                               for a, c, lc in zip(DEFAULT_ARMS, counts, late_counts, strict=True))
             lines.append(f"- {spec}, {method}: {pulls}")
-        if method == "facagen_ppo" and "lams" in part:
+        if method.startswith("facagen_ppo") and "lams" in part:
             lam = np.concatenate([np.array(v.split(), dtype=float) for v in part["lams"]])
             gam = np.concatenate([np.array(v.split(), dtype=float) for v in part["gammas"]])
             lines.append(f"- {spec}, PPO actions over all rounds and seeds: λ = "
                          f"{lam.mean():.2f} ± {lam.std():.2f}, γ = {gam.mean():.2f} ± "
                          f"{gam.std():.2f}")
+    return "\n".join(lines)
+
+
+def paper_comparison(results: pd.DataFrame, spec: str = "genomes1000:999") -> str:
+    """The paper's Table 1 (before -> after) beside each method's before -> after on ``spec``.
+
+    Both readings of F(x) side by side: a method ``m`` and its ``m_gp`` twin share a row.
+    """
+    part = results[results["dataset"] == spec]
+    if part.empty:
+        return ""
+    head = ["metric", "paper", "fairpool before"]
+    bases = [m for m in METHODS if m.startswith("facagen") and not m.endswith("_gp")
+             and ((part["method"] == m) | (part["method"] == f"{m}_gp")).any()]
+    for base in bases:
+        head += [f"{base} (expected_change)", f"{base}_gp (group_parity)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for col, (before, after) in PAPER.items():
+        label = COLUMNS[col]
+        reference = part[part["method"] == "entropy"] if (part["method"] == "entropy").any() \
+            else part
+        row = [label, f"{before:g} → {after:g}", _cell(reference[f"before_{col}"])]
+        for base in bases:
+            for method in (base, f"{base}_gp"):
+                chosen = part[part["method"] == method]
+                row.append(f"{_cell(chosen[col])} (n={len(chosen)})" if len(chosen) else "")
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
@@ -231,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     text = [f"# FACA-GEN reproduction ({len(results)} runs)\n"]
     for spec in dict.fromkeys(results["dataset"]):
         text.append(f"## {spec}\n\n{markdown(summary(results, spec))}\n")
+    comparison = paper_comparison(results)
+    if comparison:
+        text.append("## Beside the paper's Table 1 (genomes1000, 999 samples)\n\n"
+                    + comparison + "\n")
     text.append("## Tuner choices\n\n" + tuner_choices(results) + "\n")
     seconds = results.groupby("method")["seconds"].median().round(1)
     text.append("## Median seconds per run\n\n" + markdown(seconds.to_frame()) + "\n")

@@ -45,15 +45,32 @@ BASELINES = ("random", "margin", "entropy", "group_random", "fal_fast", "fairlea
              "fairlearn_al", "falcon", "facagen")
 CONSTRAINTS = ("demographic_parity", "error_rate_balance")
 OPTIONS: dict[str, dict[str, Any]] = {"fal_fast": {"alpha": 0.6}, "fal": {"alpha": 0.6}}
-METRICS = ("f1", "demographic_parity", "error_rate_balance")
+#: Recorded per round: F1, PANDA's Table 1 disparities (DP and EO against the overall
+#: rate, EB between pairs of groups), and the max - min DP fairpool reported before.
+METRICS = ("f1", "demographic_parity_to_overall", "error_rate_balance",
+           "equalized_odds_to_overall", "demographic_parity")
+#: Column headers of the tables: each names its reading.
+HEADERS = {
+    "f1": "F1",
+    "demographic_parity_to_overall": "DP to overall (Table 1)",
+    "error_rate_balance": "EB between groups (Table 1)",
+    "equalized_odds_to_overall": "EO to overall (Table 1)",
+    "demographic_parity": "DP max−min",
+}
+PAPER_DP = "demographic_parity_to_overall"
 
 
 def panda_options(seconds: float, rho: float, pool_size: int,
-                  constraint: str = "demographic_parity") -> dict[str, Any]:
-    """The configuration used for Adult (docs/panda.md explains each value)."""
+                  constraint: str = "demographic_parity",
+                  max_episodes: int = 4000) -> dict[str, Any]:
+    """The configuration used for Adult (docs/panda.md explains each value).
+
+    ``max_episodes`` caps the outer iterations (a cap that does not depend on the
+    machine's load, unlike ``seconds``).
+    """
     return dict(budget=400, rho=rho, constraint=constraint, episode_pool_size=1000,
                 pool_size=pool_size, validation_size=2000, tasks_per_step=4, prox_steps=2,
-                eval_every=20, n_eval_tasks=8, max_episodes=4000, patience=8,
+                eval_every=20, n_eval_tasks=8, max_episodes=max_episodes, patience=8,
                 max_seconds=seconds)
 
 
@@ -108,7 +125,8 @@ def train_panda(ds: Any, seed: int, args: argparse.Namespace, kind: str) -> Pand
         data = ds
     meta, parts = _meta(data, seed)
     constraint = "demographic_parity" if kind in ("repr", "encoder") else kind
-    options = panda_options(args.train_seconds, args.rho, real_pool_size(parts), constraint)
+    options = panda_options(args.train_seconds, args.rho, real_pool_size(parts), constraint,
+                            args.max_episodes)
     options["device"] = args.device
     if kind == "encoder":
         options.update(max_episodes=1, eval_every=1, n_eval_tasks=1)
@@ -124,6 +142,25 @@ def train_panda(ds: Any, seed: int, args: argparse.Namespace, kind: str) -> Pand
         "train_random_f1": log["random_baseline"]["f1"],
     }]))
     return panda
+
+
+def baselines_from(directory: Path, seed: int, names: list[str], out: Path) -> list[str]:
+    """Copy ``seed``'s Adult rows of ``names`` from a reproduce_panda_baselines.py run.
+
+    That script runs the same protocol (PANDA split of Adult by sex, logistic
+    regression, batches of 50, B = 400, the same seeds), so its runs are the ones this
+    script would make; reusing them saves recomputing the baselines. Returns the names
+    found.
+    """
+    curves = pd.read_csv(directory / "curves.csv")
+    curves = curves[(curves["dataset"] == "adult") & (curves["seed"] == seed)
+                    & curves["strategy"].isin(names)]
+    keep = ["strategy", "seed", "round", "n_labelled", *METRICS, "seconds_select"]
+    for _, frame in curves.groupby("strategy", sort=True):
+        frame = frame.sort_values("round")[keep]
+        _append(out / "curves.csv", frame)
+        _append(out / "final.csv", frame.tail(1))
+    return sorted(set(curves["strategy"]))
 
 
 def run_seed(ds: Any, seed: int, args: argparse.Namespace) -> None:
@@ -159,6 +196,10 @@ def run_seed(ds: Any, seed: int, args: argparse.Namespace) -> None:
             _record(hist, name, seed, out)
     if args.train_only:
         return
+    if args.baselines_from is not None:
+        found = baselines_from(args.baselines_from, seed, list(args.baselines), out)
+        print(f"seed {seed}: baselines {', '.join(found)} read from {args.baselines_from}")
+        return
     for name in args.baselines:
         if name not in available:
             print(f"skip {name}: not registered")
@@ -182,19 +223,22 @@ def rho_sweep(ds: Any, args: argparse.Namespace) -> None:
         log = panda.training_summary_
         _append(args.out / "rho.csv", pd.DataFrame([{
             "rho": rho, "train_disparity": log["best"]["disparity"],
-            "test_disparity": hist.final["demographic_parity"], "test_f1": hist.final["f1"],
+            "test_disparity": hist.final[PAPER_DP], "test_f1": hist.final["f1"],
             "episodes": log["episodes"], "seconds": log["seconds"],
         }]))
 
 
 def _table(final: pd.DataFrame) -> list[str]:
-    rows = ["| strategy | seeds | F1 | demographic parity | error-rate balance |",
-            "|---|---|---|---|---|"]
-    stats = final.groupby("strategy")[list(METRICS)].agg(["mean", "std"])
+    """Mean ± sd per strategy of the :data:`METRICS` that ``final`` has; headers name readings."""
+    metrics = [m for m in METRICS if m in final.columns]
+    rows = ["| strategy | seeds | " + " | ".join(HEADERS[m] for m in metrics) + " |",
+            "|---|---|" + "---|" * len(metrics)]
+    stats = final.groupby("strategy")[metrics].agg(["mean", "std"])
     counts = final.groupby("strategy")["seed"].nunique()
     for name in stats.sort_values(("f1", "mean"), ascending=False).index:
-        cells = [f"{stats.loc[name, (m, 'mean')]:.3f} ± {stats.loc[name, (m, 'std')]:.3f}"
-                 for m in METRICS]
+        cells = [f"{stats.loc[name, (m, 'mean')]:.3f}" + (
+                     "" if np.isnan(stats.loc[name, (m, "std")])
+                     else f" ± {stats.loc[name, (m, 'std')]:.3f}") for m in metrics]
         rows.append(f"| {name} | {counts[name]} | " + " | ".join(cells) + " |")
     return rows
 
@@ -235,7 +279,8 @@ def figures(out: Path, figures_dir: Path) -> None:
     style = {name: (colours[k % 20], "osD^v<>ph*"[k % 10])
              for k, name in enumerate(sorted(set(final["strategy"])))}
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-    for ax, metric, label in zip(axes, METRICS[1:], ("demographic parity", "error-rate balance"),
+    panels = (PAPER_DP, "error_rate_balance")
+    for ax, metric, label in zip(axes, panels, (HEADERS[PAPER_DP], HEADERS["error_rate_balance"]),
                                  strict=True):
         for name in means.index:
             ax.errorbar(means.loc[name, metric], means.loc[name, "f1"],
@@ -254,13 +299,13 @@ def figures(out: Path, figures_dir: Path) -> None:
     curves = curves[~curves["strategy"].isin(["panda", "panda_eb"])
                     & ~curves["strategy"].str.endswith("@repr")]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-    for ax, metric in zip(axes, ("f1", "demographic_parity"), strict=True):
+    for ax, metric in zip(axes, ("f1", PAPER_DP), strict=True):
         for name, part in curves.groupby("strategy"):
             m = part.groupby("n_labelled")[metric].mean()
             ax.plot(m.index, m.values, marker=style[name][1], markersize=3,
                     color=style[name][0], label=name)
         ax.set_xlabel("labelled examples (D0 = 100)")
-        ax.set_ylabel(f"{metric} (test)")
+        ax.set_ylabel(f"{HEADERS[metric]} (test)", fontsize=8)
     axes[1].axhline(0.04, color="grey", ls=":", lw=1)
     axes[0].legend(fontsize=7)
     fig.suptitle("Adult, sex: learning curves (mean over seeds; PANDA in rounds of 50)")
@@ -275,7 +320,7 @@ def figures(out: Path, figures_dir: Path) -> None:
         ax.plot(rho.index, rho["test_disparity"], marker="s", label="test")
         ax.plot(rho.index, rho.index, color="grey", ls=":", lw=1, label="rho")
         ax.set_xlabel("rho")
-        ax.set_ylabel("demographic parity")
+        ax.set_ylabel(HEADERS[PAPER_DP])
         ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(figures_dir / "panda_rho.png", dpi=80)
@@ -288,10 +333,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--train-seconds", type=float, default=300.0)
+    parser.add_argument("--max-episodes", type=int, default=4000,
+                        help="cap on meta-training iterations per policy (load-independent)")
     parser.add_argument("--rho", type=float, default=0.04)
     parser.add_argument("--rho-sweep", type=float, nargs="*", default=[])
     parser.add_argument("--baselines", nargs="*", default=list(BASELINES))
     parser.add_argument("--out", type=Path, default=Path("results/panda"))
+    parser.add_argument("--baselines-from", type=Path,
+                        help="read the baselines' runs from this reproduce_panda_baselines.py "
+                             "output (same protocol and seeds) instead of running them")
     parser.add_argument("--figures", type=Path, default=Path("docs/figures"))
     parser.add_argument("--figures-only", action="store_true")
     parser.add_argument("--constraints", nargs="*", default=list(CONSTRAINTS),

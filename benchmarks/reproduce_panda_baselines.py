@@ -42,6 +42,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from fairpool.bench import (
+    METRIC_DISPLAY,
     Cell,
     CellOutcome,
     CellResult,
@@ -95,15 +96,21 @@ ISSUE_STRATEGIES: tuple[str, ...] = (
 METRICS: tuple[str, ...] = (
     "f1",
     "accuracy",
+    "demographic_parity_to_overall",
     "demographic_parity",
+    "equalized_odds_to_overall",
     "error_rate_balance",
-    "equalized_odds",
+    "error_rate_difference",
 )
-#: Metrics of the printed table: PANDA's three, and the equalized-odds difference (the
-#: FPR/FNR reading of error-rate balance, which the misclassification-rate spread hides).
+#: Metrics of the printed table: PANDA's Table 1 three (DP and EO against the overall
+#: rate, EB between groups), then fairlearn's max - min DP and the misclassification-rate
+#: gap (the reading of "error-rate balance" fairpool used before issue 16).
 TABLE_METRICS: tuple[str, ...] = (
-    "f1", "demographic_parity", "error_rate_balance", "equalized_odds"
+    "f1", "demographic_parity_to_overall", "equalized_odds_to_overall", "error_rate_balance",
+    "demographic_parity", "error_rate_difference",
 )
+#: The demographic-parity reading of the ΔDP column and the curves: PANDA's (Table 1).
+PAPER_DP = "demographic_parity_to_overall"
 #: Datasets and sensitive attributes of the full run.
 DEFAULT_DATASETS: tuple[str, ...] = ("adult:sex", "compas:race")
 #: FAL's trade-off in PANDA's comparison.
@@ -443,8 +450,8 @@ def run_cells(
                 last = frame.iloc[-1]
                 print(
                     f"[{done}/{len(todo)}] {cell.describe()} {outcome.seconds:6.1f}s "
-                    f"f1={last['f1']:.3f} dp={last['demographic_parity']:.3f} "
-                    f"erb={last['error_rate_balance']:.3f}",
+                    f"f1={last['f1']:.3f} dp_overall={last[PAPER_DP]:.3f} "
+                    f"eb={last['error_rate_balance']:.3f}",
                     flush=True,
                 )
     rounds = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -599,13 +606,13 @@ def plot_mean_curves(rounds: pd.DataFrame, *, strategies: Sequence[str]) -> Figu
     colours = colormaps["tab10"]
     for i, members in enumerate(sets):
         part = rounds[rounds["strategy"] == members[0]]
-        mean = part.groupby("n_labelled")[["f1", "demographic_parity"]].mean().sort_index()
+        mean = part.groupby("n_labelled")[["f1", PAPER_DP]].mean().sort_index()
         style = "-" if members[0] in _FAIR_STRATEGIES else "--"
-        for ax, metric in zip(axes, ("f1", "demographic_parity"), strict=True):
+        for ax, metric in zip(axes, ("f1", PAPER_DP), strict=True):
             ax.plot(mean.index, mean[metric], style, marker=".", color=colours(i % 10),
                     label=" = ".join(members))
-    for ax, title in zip(axes, ("F1 (test)", "demographic parity difference (test)"),
-                         strict=True):
+    dp_title = "demographic parity, max |group − overall| (PANDA's Table 1; test)"
+    for ax, title in zip(axes, ("F1 (test)", dp_title), strict=True):
         ax.set_xlabel("labelled examples (100 initial + queried)")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
@@ -670,13 +677,15 @@ def write_outputs(
         table = format_summary(part.reset_index(drop=True), list(TABLE_METRICS))
         table = table.drop(columns=["dataset", "learner"])
         part = part.reset_index(drop=True)
-        for metric, title in (("f1", "ΔF1 vs random"), ("demographic_parity", "ΔDP vs random")):
+        for metric, title in (("f1", "ΔF1 vs random"), (PAPER_DP, "ΔDP (vs overall) vs random")):
             if f"{metric}_diff" in part.columns:
                 table[title] = [
                     "–" if pd.isna(d) or n == 0 else f"{d:+.3f} ({int(u)}/{int(n)} up)"
                     for d, u, n in zip(part[f"{metric}_diff"], part[f"{metric}_up"],
                                        part["pairs"], strict=True)
                 ]
+        # headers that name each disparity's reading ("DP gap, vs overall ↓", ...)
+        table = table.rename(columns={m: METRIC_DISPLAY[m][1] for m in TABLE_METRICS})
         table["CPU s / run"] = [f"{v:.1f}" for v in part["cpu_seconds"]]
         table["wall s / run"] = [f"{v:.1f}" for v in part["seconds"]]
         title = f"{dataset}: logistic regression, PANDA split, mean ± sd over seeds"

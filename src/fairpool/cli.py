@@ -180,11 +180,42 @@ def audit_command(
         int | None, typer.Option("--bins", metavar="N",
                                  help="quantile bins of numeric columns (slices: 4)")
     ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", metavar="FILE",
+                                  help="also write one self-contained HTML page: headline, "
+                                       "groups, subgroups, explanations (and --stress)")
+    ] = None,
+    stress: Annotated[
+        bool, typer.Option("--stress", help="add a stress test to --report (sampling and "
+                           "historical bias, rates 0-0.5, 2 seeds; retrains, so slower)")
+    ] = False,
+    stress_group: Annotated[
+        str | None, typer.Option("--stress-group", metavar="NAME",
+                                 help="group --stress biases (default: the smallest; "
+                                      "intersections as a|b)")
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain/--no-explain",
+                           help="SHAP explanations per group in --report (needs shap)")
+    ] = True,
 ) -> None:
     """Audit a table: representation and base rates per group, or a model's predictions."""
     from fairpool.audit import audit_file, check_format, print_audit
 
     format = check_format(format)  # before reading a large file
+    if report is not None:
+        _audit_report(file, report, format, subgroups=subgroups, max_depth=max_depth,
+                      by_period=by_period or time_column, target=target, sensitive=sensitive,
+                      pred=pred, sep=sep, pos_label=positive, threshold=threshold,
+                      missing=missing.strip().lower(), min_support=min_support,
+                      confidence=confidence, slice_by=slice_by or [], n_bins=bins,
+                      rank_by=rank_by.strip().lower(), ci=ci.strip().lower(), n_boot=n_boot,
+                      random_state=seed, correction=correction, stress=stress,
+                      stress_group=stress_group, explain=explain)
+        return
+    if stress or stress_group is not None:
+        raise InvalidInputError("--stress and --stress-group add a stress test to the page "
+                                "of --report FILE; name the page (or run fairpool stress)")
     if by_period is not None or time_column is not None:
         _audit_by_period(file, target, sensitive, pred, sep, by_period, time_column, format,
                          reference=reference, alpha=alpha, pos_label=positive,
@@ -209,6 +240,30 @@ def audit_command(
         confidence=confidence,
     )
     print_audit(result, format=format)
+
+
+def _audit_report(file: Path, out: Path, format: str, *, subgroups: bool,
+                  max_depth: int | None, by_period: str | None, **options: Any) -> None:
+    """``fairpool audit --report FILE``: print the audit, write the page of the same numbers."""
+    from dataclasses import replace
+
+    from fairpool.audit import print_audit, print_subgroup_audit
+    from fairpool.bench import audit_report, write_audit_report
+
+    if by_period is not None:
+        raise InvalidInputError("--report writes the page of one audit; --by-period and "
+                                "--time-column print the monitor instead: run them apart")
+    if subgroups and options["pred"] is None:
+        raise InvalidInputError("--subgroups and --max-depth audit predictions: name the "
+                                "prediction column with --pred (pred= in Python)")
+    result = audit_report(file, max_depth=max_depth, **options)
+    if subgroups or max_depth is not None:
+        print_subgroup_audit(replace(result.subgroups, subgroups=result.subgroups.subgroups
+                                     if subgroups else None), format=format)
+    else:
+        print_audit(result.audit, format=format)
+    written = write_audit_report(result, out)
+    typer.echo(f"wrote the audit report to {written}", err=True)
 
 
 def _audit_by_period(

@@ -215,7 +215,8 @@ def _brute_force_expected(state: QueryState, metric) -> np.ndarray:
     [
         ("demographic_parity", demographic_parity_difference),
         ("equalized_odds", equalized_odds_difference),
-        ("error_rate_balance", zero_one_loss_difference),
+        ("error_rate_balance", equalized_odds_difference),  # PANDA's EB = EO between groups
+        ("error_rate_parity", zero_one_loss_difference),
     ],
 )
 def test_retrain_method_equals_brute_force_loop(fairness, metric):

@@ -18,6 +18,7 @@ from fairpool.active.strategies.facagen import (
     UCB1Tuner,
     facagen_scores,
     facagen_terms,
+    group_parity_term,
     state_counterfactual_model,
 )
 from fairpool.datasets import Dataset
@@ -139,6 +140,7 @@ def test_weights_choose_which_terms_are_computed(state):
         ({"arms": [(-1.0, 0.0)]}, "lam"),
         ({"arms": []}, "arms"),
         ({"fairness_method": "exact"}, "fairness_method"),
+        ({"fairness_term": "parity"}, "fairness_term"),
         ({"known_causal_fraction": 2.0}, "known_causal_fraction"),
         ({"reward_weights": (1.0, -1.0, 1.0)}, "reward_weights"),
         ({"horizon": 0}, "horizon"),
@@ -185,3 +187,39 @@ def test_reproduction_script_writes_the_table(tmp_path):
                         "entropy", "facagen_ucb", "--out", str(tmp_path)]) == 0
     table = (tmp_path / "table.md").read_text()
     assert "before AL" in table and "facagen_ucb" in table and "causal share" in table
+
+
+def _loop_group_parity(state):
+    """P(yhat=1 | g(x)) - P(yhat=1) over the pool's hard predictions, by plain loops."""
+    pred = [int(row[1] >= 0.5) for row in state.pool_proba]
+    groups = [int(g) for g in state.pool.groups]
+    overall = sum(pred) / len(pred)
+    out = []
+    for g in groups:
+        members = [p for p, h in zip(pred, groups, strict=True) if h == g]
+        out.append(sum(members) / len(members) - overall)
+    return np.array(out)
+
+
+def test_group_parity_term_is_the_groups_dp_contribution(state):
+    got = group_parity_term(state)
+    np.testing.assert_allclose(got, _loop_group_parity(state), atol=1e-12)
+    terms = facagen_terms(state, causal=False, fairness_term="group_parity")
+    np.testing.assert_allclose(terms.fairness, got)
+
+
+def test_group_parity_picks_lean_to_the_disadvantaged_group(state):
+    """S = I' - λF' by a loop; with a large λ the picks leave the favoured group."""
+    term = _loop_group_parity(state)
+    info = np.array([entropy(row) for row in state.pool_proba])
+
+    def scaled(v):
+        return (v - v.min()) / (v.max() - v.min()) if v.max() > v.min() else 0 * v
+
+    for lam in (0.5, 5.0):
+        score = scaled(info) - lam * scaled(term)
+        strategy = FacaGen(tuner="fixed", lam=lam, gamma=0.0, fairness_term="group_parity")
+        picks = strategy.select(state, 10, np.random.default_rng(0))
+        assert set(picks.tolist()) == set(np.argsort(-score)[:10].tolist())
+    favoured = term > term.min()
+    assert favoured.any() and not favoured[picks].any()

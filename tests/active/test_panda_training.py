@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from fairlearn.metrics import demographic_parity_difference, zero_one_loss_difference
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 from sklearn.linear_model import LogisticRegression
 
 from fairpool.active.strategies import panda as pt
@@ -77,11 +77,60 @@ def test_unrolled_steps_carry_gradients_to_the_sample_weights() -> None:
 def test_disparities_of_hard_predictions_match_fairlearn(seed: int) -> None:
     r = np.random.default_rng(seed)
     y, y_pred, g = r.integers(0, 2, 200), r.integers(0, 2, 200), r.integers(0, 3, 200)
+    # Table 1 of the paper: DP and EO against the overall rate, EB between groups.
     dp = pt.hard_disparity(y_pred, y, g, n_groups=3, constraint="demographic_parity")
+    eo = pt.hard_disparity(y_pred, y, g, n_groups=3, constraint="equalized_odds")
     erb = pt.hard_disparity(y_pred, y, g, n_groups=3, constraint="error_rate_balance")
-    assert dp == pytest.approx(demographic_parity_difference(y, y_pred, sensitive_features=g))
-    # Error-rate balance = spread of the misclassification rate (fairlearn's zero-one loss).
-    assert erb == pytest.approx(zero_one_loss_difference(y, y_pred, sensitive_features=g))
+    assert dp == pytest.approx(demographic_parity_difference(y, y_pred, sensitive_features=g,
+                                                             method="to_overall"))
+    assert eo == pytest.approx(equalized_odds_difference(y, y_pred, sensitive_features=g,
+                                                         method="to_overall"))
+    assert erb == pytest.approx(equalized_odds_difference(y, y_pred, sensitive_features=g))
+    # The between-groups readings stay available by method=.
+    dp_spread = pt.hard_disparity(y_pred, y, g, n_groups=3, constraint="demographic_parity",
+                                  method="between_groups")
+    assert dp_spread == pytest.approx(demographic_parity_difference(y, y_pred,
+                                                                    sensitive_features=g))
+    eb_overall = pt.hard_disparity(y_pred, y, g, n_groups=3, constraint="error_rate_balance",
+                                   method="to_overall")
+    assert eb_overall == pytest.approx(eo)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_dp_constraint_is_fairlearns_demographic_parity_moment(seed: int) -> None:
+    # fairlearn's DemographicParity bounds max_a |E[h | a] - E[h]|, the quantity PANDA's
+    # rho now bounds: the largest |gamma| of the moment equals the constraint's value.
+    import warnings
+
+    import pandas as pd
+    from fairlearn.reductions import DemographicParity
+
+    r = np.random.default_rng(seed)
+    y, y_pred, g = r.integers(0, 2, 300), r.integers(0, 2, 300), r.integers(0, 3, 300)
+    moment = DemographicParity()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        moment.load_data(pd.DataFrame({"x": np.zeros(300)}), pd.Series(y),
+                         sensitive_features=pd.Series(g))
+    bound = float(moment.gamma(lambda _X: y_pred).abs().max())
+    dp = pt.hard_disparity(y_pred, y, g, n_groups=3, constraint="demographic_parity")
+    assert dp == pytest.approx(bound, abs=1e-12)
+
+
+def test_soft_equalized_odds_and_eb_equal_a_brute_force_loop() -> None:
+    r = np.random.default_rng(3)
+    p, y, g = r.random(120), r.integers(0, 2, 120), r.integers(0, 3, 120)
+    args = (torch.tensor(p), torch.tensor(y, dtype=torch.float64), torch.tensor(g))
+    eo = pt.soft_disparity(*args, n_groups=3, constraint="equalized_odds").item()
+    eb = pt.soft_disparity(*args, n_groups=3, constraint="error_rate_balance").item()
+    def mean(rows):
+        return p[rows].mean()
+    brute_eo = max(abs(mean((g == a) & (y == t)) - mean(y == t))
+                   for a in range(3) for t in (0, 1))
+    brute_eb = max(abs(mean((g == a) & (y == t)) - mean((g == b) & (y == t)))
+                   for a in range(3) for b in range(3) for t in (0, 1))
+    assert eo == pytest.approx(brute_eo, abs=1e-12)
+    assert eb == pytest.approx(brute_eb, abs=1e-12)
 
 
 def test_soft_disparity_is_differentiable_and_ignores_absent_groups() -> None:
@@ -89,7 +138,11 @@ def test_soft_disparity_is_differentiable_and_ignores_absent_groups() -> None:
     g = torch.tensor([0, 0, 2, 2])
     y = torch.tensor([1.0, 0.0, 0.0, 1.0])
     d = pt.soft_disparity(pred, y, g, n_groups=3, constraint="demographic_parity")
-    assert d.item() == pytest.approx(0.05)  # group 1 is absent, not a zero rate
+    # group 1 is absent, not a zero rate: group means 0.55 and 0.5, overall 0.525
+    assert d.item() == pytest.approx(0.025, abs=1e-6)
+    spread = pt.soft_disparity(pred, y, g, n_groups=3, constraint="demographic_parity",
+                               method="between_groups")
+    assert spread.item() == pytest.approx(0.05, abs=1e-6)
     d.backward()
     assert pred.grad is not None and torch.count_nonzero(pred.grad) == 4
 
@@ -206,6 +259,8 @@ def test_config_rejects_bad_values() -> None:
         pt.PandaConfig(rho=-0.1)
     with pytest.raises(InvalidInputError, match="constraint"):
         pt.PandaConfig(constraint="accuracy")
+    with pytest.raises(InvalidInputError, match="constraint_method must be one of"):
+        pt.PandaConfig(constraint_method="pairwise")
     with pytest.raises(BudgetError, match="episode_pool_size"):
         pt.PandaConfig(budget=500, episode_pool_size=400)
     with pytest.raises(InvalidInputError, match="width"):
@@ -302,3 +357,12 @@ def test_the_progress_bar_changes_no_number(capsys) -> None:
         return {k: v for k, v in log.best.items() if k != "seconds"}
 
     assert numbers(runs[0]) == numbers(runs[1]) and runs[0].episodes == runs[1].episodes == 4
+
+
+def test_constraint_reading_is_the_papers_unless_forced() -> None:
+    assert pt.PandaConfig().disparity_method == "to_overall"
+    assert pt.PandaConfig(constraint="equalized_odds").disparity_method == "to_overall"
+    assert pt.PandaConfig(constraint="error_rate_balance").disparity_method == "between_groups"
+    forced = pt.PandaConfig(constraint_method="between_groups")
+    assert forced.disparity_method == "between_groups"
+    assert pt.PandaConfig.from_json(forced.to_json()) == forced

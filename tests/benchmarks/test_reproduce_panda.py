@@ -69,7 +69,7 @@ def test_summary_separates_the_shared_representation_rows(tmp_path: Path) -> Non
         "strategy": ["random", "random", "panda", "panda", "random@repr"],
         "seed": [0, 1, 0, 1, 0],
         "f1": [0.5, 0.7, 0.4, 0.6, 0.9],
-        "demographic_parity": [0.2, 0.1, 0.05, 0.15, 0.3],
+        "demographic_parity_to_overall": [0.2, 0.1, 0.05, 0.15, 0.3],
         "error_rate_balance": [0.1, 0.1, 0.1, 0.3, 0.2],
     })
     final.to_csv(tmp_path / "final.csv", index=False)
@@ -77,10 +77,12 @@ def test_summary_separates_the_shared_representation_rows(tmp_path: Path) -> Non
     main, shared = text.split("On PANDA's shared representation:")
     sd = pd.Series([0.5, 0.7]).std()  # sample sd, as the script reports
     assert f"| random | 2 | 0.600 ± {sd:.3f} |" in main
-    assert "random@repr" not in main and "| random@repr | 1 | 0.900 ± nan" in shared
+    assert "random@repr" not in main and "| random@repr | 1 | 0.900 | 0.300 |" in shared
     # sorted by F1, best first
     assert main.index("| random |") < main.index("| panda |")
     assert (tmp_path / "summary.md").read_text().startswith("| strategy |")
+    # every disparity column names its reading (PANDA's Table 1)
+    assert "| DP to overall (Table 1) | EB between groups (Table 1) |" in main
 
 
 @pytest.mark.parametrize("kind", ["demographic_parity", "encoder"])
@@ -92,3 +94,26 @@ def test_train_panda_loads_a_saved_policy_instead_of_training(tmp_path: Path, ki
     loaded = script.train_panda(ds, 0, args, kind)
     assert not (tmp_path / "out").exists()  # nothing trained, nothing written
     np.testing.assert_array_equal(loaded.representation(ds.X), panda.representation(ds.X))
+
+
+def test_baselines_from_copies_that_seeds_adult_rounds(tmp_path: Path) -> None:
+    source, out = tmp_path / "baselines", tmp_path / "out"
+    source.mkdir()
+    out.mkdir()
+    rows = []
+    for dataset in ("adult", "compas"):
+        for strategy in ("random", "fairlearn", "dfa2l"):
+            for seed in (0, 1):
+                for rnd in (0, 1):
+                    rows.append({"dataset": dataset, "strategy": strategy, "seed": seed,
+                                 "round": rnd, "n_labelled": 100 + 50 * rnd,
+                                 "seconds_select": 0.1, "accuracy": 0.8,
+                                 **{m: 0.01 * rnd + seed for m in script.METRICS}})
+    pd.DataFrame(rows).to_csv(source / "curves.csv", index=False)
+    found = script.baselines_from(source, 1, ["random", "fairlearn", "falcon"], out)
+    assert found == ["fairlearn", "random"]  # falcon did not run there
+    curves, final = pd.read_csv(out / "curves.csv"), pd.read_csv(out / "final.csv")
+    assert len(curves) == 4 and set(curves["seed"]) == {1}
+    assert final.set_index("strategy")["round"].to_dict() == {"fairlearn": 1, "random": 1}
+    assert list(final.columns) == ["strategy", "seed", "round", "n_labelled",
+                                   *script.METRICS, "seconds_select"]

@@ -76,13 +76,17 @@ def test_summary_is_mean_and_sample_sd_of_the_seeds(tiny_run):
     assert summary["strategy_label"].tolist() == ["random", "group_random"]  # table order
     for row in summary.itertuples(index=False):
         seeds = final[final["strategy"] == row.strategy_label]
-        for metric in ("f1", "demographic_parity", "error_rate_balance"):
+        for metric in ("f1", "demographic_parity_to_overall", "error_rate_balance",
+                       "demographic_parity"):
             values = seeds[metric].to_numpy()
             assert getattr(row, f"{metric}_mean") == pytest.approx(np.mean(values))
             assert getattr(row, f"{metric}_sd") == pytest.approx(np.std(values, ddof=1))
     text = (out / "summary.md").read_text(encoding="utf-8")
     mean, sd = summary.loc[0, "f1_mean"], summary.loc[0, "f1_sd"]
     assert f"| random | 2 | 120 | {mean:.3f} ± {sd:.3f} |" in text
+    # each disparity column says which reading it is
+    assert ("| F1 ↑ | DP gap, vs overall ↓ | EO gap, vs overall ↓ | ERB gap, FPR/FNR max−min ↓ "
+            "| DP gap, max−min ↓ | error-rate gap, max−min ↓ |") in text
 
 
 def test_strategy_options_follow_panda():

@@ -39,7 +39,8 @@ def test_hard_predictions_equal_looping_the_scalar_metrics(seed, n, m, k) -> Non
     eo = fpm.equalized_odds_batch(pred, y, groups, n_groups=k)
     eo_mean = fpm.equalized_odds_batch(pred, y, groups, n_groups=k, agg="mean")
     eb = fpm.error_rate_balance_batch(pred, y, groups, n_groups=k)
-    assert dp.shape == eo.shape == eb.shape == (m,)
+    err = fpm.error_rate_difference_batch(pred, y, groups, n_groups=k)
+    assert dp.shape == eo.shape == eb.shape == err.shape == (m,)
     for i in range(m):
         assert abs(dp[i] - fpm.demographic_parity_difference(
             y, pred[i], sensitive_features=groups)) <= TOL
@@ -48,6 +49,8 @@ def test_hard_predictions_equal_looping_the_scalar_metrics(seed, n, m, k) -> Non
         assert abs(eo_mean[i] - fpm.equalized_odds_difference(
             y, pred[i], sensitive_features=groups, agg="mean")) <= TOL
         assert abs(eb[i] - fpm.error_rate_balance(
+            y, pred[i], sensitive_features=groups)) <= TOL
+        assert abs(err[i] - fpm.error_rate_difference(
             y, pred[i], sensitive_features=groups)) <= TOL
 
 
@@ -64,6 +67,7 @@ def test_soft_predictions_equal_a_brute_force_loop(seed, n, m, float32) -> None:
     dp = fpm.demographic_parity_batch(prob, groups, n_groups=k)
     eo = fpm.equalized_odds_batch(prob, y, groups, n_groups=k)
     eb = fpm.error_rate_balance_batch(prob, y, groups, n_groups=k)
+    err = fpm.error_rate_difference_batch(prob, y, groups, n_groups=k)
     everyone = np.ones(groups.size, dtype=bool)
     for i in range(m):
         values = prob[i].astype(np.float64)
@@ -71,8 +75,14 @@ def test_soft_predictions_equal_a_brute_force_loop(seed, n, m, float32) -> None:
         tpr_gap = _brute_soft_gap(values, groups, y == 1)
         fpr_gap = _brute_soft_gap(values, groups, y == 0)
         assert abs(eo[i] - max(tpr_gap, fpr_gap)) <= tol
+        # PANDA's EB: max over y and pairs of groups of |E[h | a, y] - E[h | a', y]|
+        pairs = [abs(values[(groups == a) & (y == t)].mean()
+                     - values[(groups == b) & (y == t)].mean())
+                 for t in (0, 1) for a in range(k) for b in range(k)
+                 if ((groups == a) & (y == t)).any() and ((groups == b) & (y == t)).any()]
+        assert abs(eb[i] - max(pairs)) <= tol
         expected_error = np.where(y == 1, 1 - values, values)
-        assert abs(eb[i] - _brute_soft_gap(expected_error, groups, everyone)) <= tol
+        assert abs(err[i] - _brute_soft_gap(expected_error, groups, everyone)) <= tol
 
 
 def test_sparse_one_hot_gives_the_same_numbers(monkeypatch) -> None:

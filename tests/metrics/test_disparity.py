@@ -133,15 +133,6 @@ def test_error_rate_difference_equals_fairlearn_zero_one_loss(
 
 
 @FAST
-@given(problem=problems())
-def test_error_rate_balance_equals_brute_force(problem: Problem) -> None:
-    # PANDA's error-rate balance: spread of the misclassification rate across groups.
-    errors = [r["error_rate"] for r in brute_by_group(problem).values()]
-    ours = fpm.error_rate_balance(problem.y_true, problem.y_pred, **_args(problem))
-    assert abs(ours - (max(errors) - min(errors))) <= TOL
-
-
-@FAST
 @given(problem=problems(), data=st.data())
 def test_disparate_impact_equals_brute_force(problem: Problem, data: st.DataObject) -> None:
     rates = {k: r["selection_rate"] for k, r in brute_by_group(problem).items()}
@@ -155,18 +146,6 @@ def test_disparate_impact_equals_brute_force(problem: Problem, data: st.DataObje
     if max(rates.values()) > 0:
         ours = fpm.disparate_impact_ratio(problem.y_true, problem.y_pred, **_args(problem))
         assert abs(ours - min(rates.values()) / max(rates.values())) <= TOL
-
-
-def test_error_rate_balance_is_fairlearns_zero_one_loss_difference() -> None:
-    # fairlearn's ErrorRateParity constraint equalises exactly this quantity.
-    from fairlearn.metrics import zero_one_loss_difference
-
-    rng = np.random.default_rng(0)
-    y, p, g = rng.integers(0, 2, 500), rng.integers(0, 2, 500), rng.integers(0, 4, 500)
-    for method in ("between_groups", "to_overall"):
-        eb = fpm.error_rate_balance(y, p, sensitive_features=g, method=method)
-        ref = zero_one_loss_difference(y, p, sensitive_features=g, method=method)
-        assert abs(eb - ref) <= TOL
 
 
 def test_disparate_impact_privileged_tuple_for_intersections() -> None:

@@ -18,7 +18,9 @@ class History:
 
     Round 0 is the model fitted on the initial labelled set, before any query.
     Columns: ``round``, ``n_labelled``, the test metrics (``f1``, ``accuracy``,
-    ``demographic_parity``, ``equalized_odds``, ``error_rate_balance``),
+    ``demographic_parity``, ``demographic_parity_to_overall``, ``equalized_odds``,
+    ``equalized_odds_to_overall``, ``error_rate_balance``, ``error_rate_difference``;
+    docs/metrics.md says which reading each is),
     ``ot_distance``, ``picked`` (dataset positions labelled this round, a list),
     ``picked_<group>`` (how many of them per group), ``seconds_fit``,
     ``seconds_select``, and ``strategy_<key>`` for whatever the strategy reports in

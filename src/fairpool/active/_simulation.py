@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,12 +33,20 @@ __all__ = ["run", "DEFAULT_METRICS", "OT_MAX_ROWS"]
 
 #: What every round records unless ``metrics=`` says otherwise: test-set metrics of
 #: the model, and the optimal-transport distance of the labelled set to the pool.
+#: Disparity readings (docs/metrics.md): ``demographic_parity`` and ``equalized_odds``
+#: are fairlearn's between-groups gaps (max - min); the ``_to_overall`` columns compare
+#: each group with the overall rate, PANDA's Table 1 Δ^DP and Δ^EO; ``error_rate_balance``
+#: is PANDA's Δ^EB (FPR and FNR between groups) and ``error_rate_difference`` the
+#: misclassification-rate gap.
 DEFAULT_METRICS = (
     "f1",
     "accuracy",
     "demographic_parity",
+    "demographic_parity_to_overall",
     "equalized_odds",
+    "equalized_odds_to_overall",
     "error_rate_balance",
+    "error_rate_difference",
     "ot_distance",
 )
 #: Most rows of each side fed to the exact optimal-transport distance (subsampled
@@ -57,8 +66,15 @@ def _builtin_metric(name: str) -> Callable[..., float] | None:
         "f1": lambda y, p, *, sensitive_features: f1_score(y, p, zero_division=0.0),
         "accuracy": lambda y, p, *, sensitive_features: accuracy_score(y, p),
         "demographic_parity": metrics.demographic_parity_difference,
+        "demographic_parity_to_overall": partial(
+            metrics.demographic_parity_difference, method="to_overall"
+        ),
         "equalized_odds": metrics.equalized_odds_difference,
+        "equalized_odds_to_overall": partial(
+            metrics.equalized_odds_difference, method="to_overall"
+        ),
         "error_rate_balance": metrics.error_rate_balance,
+        "error_rate_difference": metrics.error_rate_difference,
         "ot_distance": None,
     }
     if name not in table:

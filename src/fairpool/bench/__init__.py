@@ -6,7 +6,9 @@ private module each, are the config (:class:`ExperimentConfig`), the grid of cel
 (:func:`make_executor`), the DuckDB store (:class:`ResultsStore`), the resumable runner
 (:func:`run_experiment`), the summaries, the plots and the HTML report
 (:func:`write_report`). See docs/runner.md. ``fairpool report DIR`` of a labelling
-session writes the session's page instead (:func:`write_session_report`).
+session writes the session's page instead (:func:`write_session_report`), and
+``fairpool audit FILE ... --report audit.html`` the page of an audit
+(:func:`audit_report`, :func:`write_audit_report`; docs/audit.md).
 
 Names load on first use (the module ``__getattr__`` below): a pool worker that imports
 the executors must not load numpy and BLAS before it has capped their threads.
@@ -19,6 +21,8 @@ from typing import Any
 
 #: Public name -> the private module that defines it.
 _EXPORTS: dict[str, str] = {
+    "AUDIT_STRESS_DEFAULTS": "_audit_report",
+    "AuditReport": "_audit_report",
     "BarProgress": "_progress",
     "Cell": "_grid",
     "CellOutcome": "_cells",
@@ -48,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "SPLITS": "_config",
     "SerialExecutor": "_executors",
     "SilentProgress": "_progress",
+    "audit_report": "_audit_report",
     "available_cpus": "_executors",
     "bundled_configs": "_config",
     "canonical_json": "_grid",
@@ -83,12 +88,14 @@ _EXPORTS: dict[str, str] = {
     "print_results": "_commands",
     "print_summary": "_summary",
     "print_table": "_summary",
+    "render_audit_report": "_audit_report",
     "render_report": "_report",
     "render_session_report": "_session_report",
     "run_and_summarise": "_commands",
     "run_cell": "_cells",
     "run_experiment": "_runner",
     "summarise": "_summary",
+    "write_audit_report": "_audit_report",
     "write_report": "_report",
     "write_session_report": "_session_report",
 }

@@ -54,8 +54,11 @@ METRICS: tuple[str, ...] = (
     "f1",
     "accuracy",
     "demographic_parity",
+    "demographic_parity_to_overall",
     "equalized_odds",
+    "equalized_odds_to_overall",
     "error_rate_balance",
+    "error_rate_difference",
     "ot_distance",
 )
 

@@ -62,21 +62,31 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("F1, accuracy (higher is better)",
      "Of the model trained on the labelled examples, on the test split, positive "
      "class 1."),
-    ("demographic parity gap, DP (lower is fairer)",
+    ("demographic parity gap, DP, max−min (lower is fairer)",
      "The largest difference between groups of the selection rate P(ŷ=1 | A=a): how "
      "much more often the model predicts the positive class for one group than for "
-     "another (max minus min over groups, test split). 0 means every group is "
-     "predicted positive equally often."),
-    ("equalized odds gap, EO (lower is fairer)",
+     "another (max minus min over groups, test split; fairlearn's default). 0 means "
+     "every group is predicted positive equally often."),
+    ("demographic parity, DP vs overall (lower is fairer)",
+     "The largest distance of a group's selection rate P(ŷ=1 | A=a) from the rate "
+     "over all rows P(ŷ=1): PANDA's Table 1 definition, and the quantity fairlearn's "
+     "DemographicParity constraint bounds."),
+    ("equalized odds gap, EO, max−min (lower is fairer)",
      "The larger of two differences between groups: of the true-positive rate "
      "P(ŷ=1 | Y=1, A=a) and of the false-positive rate P(ŷ=1 | Y=0, A=a) (max minus "
      "min over groups, worst case of the two). 0 means the model is equally often "
      "right on positives and equally often wrong on negatives in every group."),
-    ("error-rate balance gap, ERB (lower is fairer)",
+    ("equalized odds, EO vs overall (lower is fairer)",
+     "The largest distance of a group's P(ŷ=1 | Y=y, A=a) from P(ŷ=1 | Y=y) over all "
+     "rows of the same label y: PANDA's Table 1 definition."),
+    ("error-rate balance gap, ERB, FPR/FNR max−min (lower is fairer)",
+     "PANDA's Table 1 definition: the largest difference between two groups of "
+     "P(ŷ=1 | Y=y, A=a), for y = 0 (false-positive rates) or y = 1 (true-positive, "
+     "hence false-negative, rates). Numerically the same as the equalized odds gap "
+     "(max−min)."),
+    ("error-rate gap, ERR, max−min (lower is fairer)",
      "The largest difference between groups of the misclassification rate "
-     "P(ŷ≠Y | A=a) (PANDA's error-rate balance; fairlearn's ErrorRateParity "
-     "quantity). It looks at all errors together; the false-positive / "
-     "false-negative reading is the equalized odds gap."),
+     "P(ŷ≠Y | A=a), all errors together (fairlearn's ErrorRateParity quantity)."),
     ("OT distance (lower is more representative)",
      "The optimal-transport (Wasserstein-1, exact, Euclidean) distance between the "
      "features of the labelled examples and those of the pool they were drawn from, "

@@ -36,10 +36,22 @@ FACAGEN_METRICS: tuple[str, ...] = (
 METRIC_DISPLAY: dict[str, tuple[str, str, str]] = {
     "f1": ("F1", "F1 ↑", "F1 (higher is better)"),
     "accuracy": ("acc", "accuracy ↑", "accuracy (higher is better)"),
-    "demographic_parity": ("DP", "DP gap ↓", "demographic parity gap (lower is fairer)"),
-    "equalized_odds": ("EO", "EO gap ↓", "equalized odds gap (lower is fairer)"),
-    "equal_opportunity": ("EOpp", "EOpp gap ↓", "equal opportunity gap (lower is fairer)"),
-    "error_rate_balance": ("ERB", "ERB gap ↓", "error-rate balance gap (lower is fairer)"),
+    "demographic_parity": ("DP", "DP gap, max−min ↓",
+                           "demographic parity gap, max − min over groups (lower is fairer)"),
+    "demographic_parity_to_overall": (
+        "DPo", "DP gap, vs overall ↓",
+        "demographic parity, largest |group − overall| (PANDA's; lower is fairer)"),
+    "equalized_odds": ("EO", "EO gap, max−min ↓",
+                       "equalized odds gap, max − min over groups (lower is fairer)"),
+    "equalized_odds_to_overall": (
+        "EOo", "EO gap, vs overall ↓",
+        "equalized odds, largest |group − overall| per label (PANDA's; lower is fairer)"),
+    "equal_opportunity": ("EOpp", "EOpp gap, max−min ↓",
+                          "equal opportunity gap, max − min over groups (lower is fairer)"),
+    "error_rate_balance": ("ERB", "ERB gap, FPR/FNR max−min ↓",
+                           "error-rate balance: FPR/FNR gap between groups (lower is fairer)"),
+    "error_rate_difference": ("ERR", "error-rate gap, max−min ↓",
+                              "misclassification-rate gap between groups (lower is fairer)"),
     "ot_distance": ("OT", "OT ↓",
                     "OT distance, labelled set to pool (lower is more representative)"),
 }

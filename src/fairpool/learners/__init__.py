@@ -61,7 +61,6 @@ from fairpool.learners._validation import (
     call_with_groups,
     check_fit_input,
     check_predict_input,
-    fit_takes_groups,
     fit_with_groups,
     single_class_message,
 )
@@ -112,7 +111,6 @@ __all__ = [
     "TorchMLPClassifier",
     "available_learners",
     "call_with_groups",
-    "fit_takes_groups",
     "fit_with_groups",
     "causally_consistent",
     "check_constraint",

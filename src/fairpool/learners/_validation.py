@@ -26,7 +26,6 @@ __all__ = [
     "call_with_groups",
     "check_fit_input",
     "fit_with_groups",
-    "fit_takes_groups",
     "check_predict_input",
     "single_class_message",
 ]
@@ -196,30 +195,15 @@ def call_with_groups(
     return function(X, **options)
 
 
-def fit_takes_groups(model: Any) -> bool:
-    """Whether ``model.fit`` takes ``sensitive_features`` (fairness-constrained learners).
+def fit_with_groups(model: Any, X: Any, y: Any, groups: Any = None, *, clusters: Any = None
+                    ) -> Any:
+    """``model.fit(X, y)``, with ``sensitive_features=groups`` (and ``clusters=``) where
+    ``fit`` takes them: :func:`call_with_groups` for ``fit``.
 
-    Parameters
-    ----------
-    model : estimator
-
-    Returns
-    -------
-    bool
-    """
-    try:
-        return "sensitive_features" in inspect.signature(model.fit).parameters
-    except (TypeError, ValueError):  # a builtin without a signature
-        return False
-
-
-def fit_with_groups(model: Any, X: Any, y: Any, groups: Any = None) -> Any:
-    """``model.fit(X, y)``, with ``sensitive_features=groups`` where ``fit`` takes it.
-
-    The fitting twin of :func:`call_with_groups`: the loop, its strategies' own refits
-    (FAL's, FACA-GEN's cross-validation, D-FA²L's decoupled models) and the labelling
-    sessions fit a learner through this one function, so a learner that needs the
-    groups (reweighing, reductions, per-group thresholds) gets them everywhere.
+    The loop, its strategies' own refits (FAL's, FACA-GEN's cross-validation, D-FA²L's
+    decoupled models), the labelling sessions and the mitigation report fit a learner
+    through this one function, so a learner that needs the groups (reweighing,
+    reductions, per-group thresholds) gets them everywhere.
 
     Parameters
     ----------
@@ -229,11 +213,11 @@ def fit_with_groups(model: Any, X: Any, y: Any, groups: Any = None) -> Any:
     y : array-like of shape (n,)
     groups : array-like of shape (n,), optional
         The rows' groups; not passed when None.
+    clusters : array-like of shape (n,), optional
+        The rows' clusters (mixed-effects learners); not passed when None.
 
     Returns
     -------
     The fitted ``model`` (what its ``fit`` returns).
     """
-    if groups is not None and fit_takes_groups(model):
-        return model.fit(X, y, sensitive_features=groups)
-    return model.fit(X, y)
+    return call_with_groups(model, "fit", X, groups, clusters=clusters, y=y)

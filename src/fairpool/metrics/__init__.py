@@ -17,6 +17,7 @@ from fairpool.metrics._batch import (
     demographic_parity_batch,
     equalized_odds_batch,
     error_rate_balance_batch,
+    error_rate_difference_batch,
 )
 from fairpool.metrics._contingency import (
     EncodedGroups,
@@ -40,6 +41,7 @@ from fairpool.metrics._disparity import (
     error_rate_difference,
 )
 from fairpool.metrics._group_spread import (
+    group_deviation_torch,
     group_means,
     group_means_torch,
     group_spread,
@@ -78,6 +80,7 @@ __all__ = [
     "RATE_NAMES",
     "check_disparity_name",
     "group_key",
+    "group_deviation_torch",
     "group_means",
     "group_means_torch",
     "group_spread",
@@ -103,6 +106,7 @@ __all__ = [
     "equal_opportunity_ratio",
     "equalized_odds_batch",
     "error_rate_balance_batch",
+    "error_rate_difference_batch",
     "equalized_odds_difference",
     "equalized_odds_ratio",
     "error_rate_balance",

@@ -28,7 +28,12 @@ from fairpool.metrics._rates import UNDEFINED_BECAUSE
 from fairpool.metrics._spread import comparable_groups, difference
 from fairpool.metrics._validation import as_binary, check_option
 
-__all__ = ["demographic_parity_batch", "equalized_odds_batch", "error_rate_balance_batch"]
+__all__ = [
+    "demographic_parity_batch",
+    "equalized_odds_batch",
+    "error_rate_balance_batch",
+    "error_rate_difference_batch",
+]
 
 #: One-hot matrices with more cells than this are built sparse (CSR) instead of dense.
 _DENSE_ONEHOT_CELLS = 1 << 22
@@ -221,12 +226,11 @@ def equalized_odds_batch(
 
 
 def error_rate_balance_batch(pred: Any, y_true: Any, groups: Any, *, n_groups: int) -> np.ndarray:
-    """Error-rate balance (spread of P(ŷ ≠ y | group)) of each of ``m`` prediction vectors.
+    """PANDA's error-rate balance Δ^EB of each of ``m`` prediction vectors.
 
-    The error indicator of a prediction p against a 0/1 label y is
-    ``p (1 - y) + (1 - p) y`` (exact for hard labels, the expected error for
-    probabilities), so the gap is :func:`demographic_parity_batch` of the error
-    matrix: one matrix product again.
+    ``max over y and pairs of groups of |P(ŷ=1 | g=a, Y=y) - P(ŷ=1 | g=a', Y=y)|``
+    (Sharaf, Daumé III, Ni, FAccT 2022, Table 1): the worst-case between-groups gap of
+    the FPR and TPR, i.e. :func:`equalized_odds_batch` with ``agg="worst_case"``.
 
     Parameters
     ----------
@@ -244,10 +248,58 @@ def error_rate_balance_batch(pred: Any, y_true: Any, groups: Any, *, n_groups: i
     ndarray of shape (m,)
         Equal to :func:`fairpool.metrics.error_rate_balance` on hard predictions.
 
+    Raises
+    ------
+    SingleGroupError
+        If fewer than two groups have rows.
+    UndefinedMetricError
+        If fewer than two groups have positives or negatives.
+
     Examples
     --------
     >>> error_rate_balance_batch([[1, 0, 0, 0], [1, 0, 1, 0]], [1, 0, 1, 0], [0, 0, 1, 1],
     ...                          n_groups=2)
+    array([1., 0.])
+    """
+    return equalized_odds_batch(pred, y_true, groups, n_groups=n_groups, agg="worst_case")
+
+
+def error_rate_difference_batch(
+    pred: Any, y_true: Any, groups: Any, *, n_groups: int
+) -> np.ndarray:
+    """Misclassification-rate parity (spread of P(ŷ ≠ y | group)) of ``m`` prediction vectors.
+
+    The error indicator of a prediction p against a 0/1 label y is
+    ``p (1 - y) + (1 - p) y`` (exact for hard labels, the expected error for
+    probabilities), so the gap is :func:`demographic_parity_batch` of the error
+    matrix: one matrix product again. The quantity of fairlearn's ``ErrorRateParity``
+    (Agarwal et al., ICML 2018).
+
+    Parameters
+    ----------
+    pred : array-like of shape (m, n)
+        Hard 0/1 predictions or positive-class probabilities; 1-D means ``m = 1``.
+    y_true : array-like of shape (n,)
+        Binary labels of the ``n`` rows.
+    groups : array-like of int, shape (n,)
+        Group codes in ``0 .. n_groups - 1``.
+    n_groups : int
+        Number of group codes.
+
+    Returns
+    -------
+    ndarray of shape (m,)
+        Equal to :func:`fairpool.metrics.error_rate_difference` on hard predictions.
+
+    Raises
+    ------
+    SingleGroupError
+        If fewer than two groups have rows.
+
+    Examples
+    --------
+    >>> error_rate_difference_batch([[1, 0, 0, 0], [1, 0, 1, 0]], [1, 0, 1, 0], [0, 0, 1, 1],
+    ...                             n_groups=2)
     array([0.5, 0. ])
     """
     codes, labels, arr = _check_labelled_predictions(pred, y_true, groups, n_groups)

@@ -1,5 +1,11 @@
 """Group fairness disparities of binary predictions: DP, EO, equal opportunity, EB, DI.
 
+PANDA's Table 1 (Sharaf, Daumé III, Ni, FAccT 2022) in these terms: Δ^DP is
+``demographic_parity_difference(method="to_overall")``, Δ^EO is
+``equalized_odds_difference(method="to_overall")`` (= ``error_rate_balance(method=
+"to_overall")``) and Δ^EB is ``error_rate_balance()`` (between pairs of groups). The
+defaults stay fairlearn's (``between_groups``).
+
 Each function counts one contingency table
 (:mod:`fairpool.metrics._contingency`), reads the per-group rates off it
 (:mod:`fairpool.metrics._rates`) and reduces them with the rules of
@@ -8,7 +14,7 @@ result equals fairlearn's to floating-point rounding; the cases where fairpool
 deliberately differs (a single group, a group whose rate is undefined, a ratio
 of zeros) are listed in ``docs/metrics.md`` and in each ``Raises``/``Warns``.
 
-Why one module of ~620 lines: nine public functions that share one skeleton (count,
+Why one module of ~640 lines: nine public functions that share one skeleton (count,
 read rates, reduce) and one set of helpers; most of the length is their numpydoc
 docstrings with examples. Splitting by metric would scatter the shared reduction.
 """
@@ -444,15 +450,18 @@ def error_rate_balance(
     method: Method = "between_groups",
     sample_weight: Any = None,
 ) -> float:
-    """Error-rate balance gap as PANDA uses it: spread of P(ŷ ≠ y | A=a) across groups.
+    """Error-rate balance as PANDA's Table 1 defines it: the largest gap in P(ŷ=1 | A, Y=y).
 
-    PANDA (Sharaf, Daumé III, Ni, FAccT 2022) constrains two parities, demographic
-    disparity and error-rate balance, and compares against fairlearn's reductions
-    under each; fairlearn's error-rate constraint (``ErrorRateParity``) equalises the
-    misclassification rate across groups, so that is the reading used here (see
-    docs/metrics.md for why not Chouldechova's FPR/FNR balance, which is
-    :func:`equalized_odds_difference`). Same value as :func:`error_rate_difference`
-    and fairlearn's ``zero_one_loss_difference``.
+    ``max over y in {0, 1} and group pairs (a, a') of |P(ŷ=1 | A=a, Y=y) -
+    P(ŷ=1 | A=a', Y=y)|``: false positive rates (y = 0) and false negative rates
+    (y = 1; FNR = 1 - TPR, so its gap is the TPR gap) equal across groups, after
+    Chouldechova (2017). Sharaf, Daumé III, Ni, "Promoting Fairness in Learned Models
+    by Learning to Active Learn under Parity Constraints", FAccT 2022, Table 1
+    (Δ^EB). Numerically this is fairlearn's ``equalized_odds_difference``
+    (``agg="worst_case"``, between groups); with ``method="to_overall"`` each
+    group is compared with the rate over all rows of the same label, which is
+    PANDA's equalized odds Δ^EO. Misclassification-rate parity, P(ŷ ≠ y | A=a),
+    is :func:`error_rate_difference`.
 
     Parameters
     ----------
@@ -461,19 +470,29 @@ def error_rate_balance(
     sensitive_features : array-like, DataFrame, dict or list of columns
         Group membership; several columns mean intersectional groups.
     method : {"between_groups", "to_overall"}, default "between_groups"
-        See :func:`demographic_parity_difference`.
+        ``"between_groups"`` is the paper's Δ^EB (pairs of groups);
+        ``"to_overall"`` the paper's Δ^EO (each group against the label's overall rate).
     sample_weight : array-like of shape (n,), optional
         Non-negative row weights.
 
     Returns
     -------
     float
-        0 means every group has the same error rate.
+        In ``[0, 1]``; 0 means every group has the same false positive and false
+        negative rate.
 
     Raises
     ------
     SingleGroupError
         If ``sensitive_features`` holds a single group.
+    UndefinedMetricError
+        If fewer than two groups have positives (FNR) or negatives (FPR).
+
+    Warns
+    -----
+    UndefinedRateWarning
+        If a group has no positives or no negatives; it is left out of that label's
+        comparison.
 
     Examples
     --------
@@ -481,8 +500,10 @@ def error_rate_balance(
     ...                    sensitive_features=["a", "a", "b", "b"])
     1.0
     """
-    return _error_rate_gap(y_true, y_pred, sensitive_features, sample_weight, method,
-                           "error_rate_balance")
+    check_option(method, "method", METHODS)
+    metric = "error_rate_balance"
+    rates, overall, grouped = _confusion(y_true, y_pred, sensitive_features, sample_weight)
+    return max(_gap(rates, overall, grouped, q, method, metric) for q in ("tpr", "fpr"))
 
 
 def error_rate_difference(
@@ -493,9 +514,12 @@ def error_rate_difference(
     method: Method = "between_groups",
     sample_weight: Any = None,
 ) -> float:
-    """Spread of the overall error rate P(ŷ ≠ y | A=a) across groups (accuracy parity).
+    """Misclassification-rate parity: the spread of P(ŷ ≠ y | A=a) across groups.
 
-    Equal to fairlearn's ``zero_one_loss_difference``.
+    Accuracy parity; the quantity fairlearn's ``ErrorRateParity`` constraint bounds
+    (Agarwal et al., ICML 2018, §2) and equal to fairlearn's
+    ``zero_one_loss_difference``. Not PANDA's error-rate balance, which compares
+    false positive and false negative rates (:func:`error_rate_balance`).
 
     Parameters
     ----------
@@ -523,18 +547,9 @@ def error_rate_difference(
     ...                       sensitive_features=["a", "a", "b", "b"])
     0.5
     """
-    return _error_rate_gap(y_true, y_pred, sensitive_features, sample_weight, method,
-                           "error_rate_difference")
-
-
-def _error_rate_gap(
-    y_true: Any, y_pred: Any, sensitive_features: Any, sample_weight: Any, method: str,
-    metric: str,
-) -> float:
-    """The one computation behind both error-rate names; ``metric`` names it in errors."""
     check_option(method, "method", METHODS)
     rates, overall, grouped = _confusion(y_true, y_pred, sensitive_features, sample_weight)
-    return _gap(rates, overall, grouped, "error_rate", method, metric)
+    return _gap(rates, overall, grouped, "error_rate", method, "error_rate_difference")
 
 
 def disparate_impact_ratio(

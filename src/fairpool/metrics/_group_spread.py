@@ -21,7 +21,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["group_means", "group_spread", "group_means_torch", "group_spread_torch"]
+__all__ = [
+    "group_means",
+    "group_spread",
+    "group_means_torch",
+    "group_spread_torch",
+    "group_deviation_torch",
+]
 
 
 def group_means(
@@ -124,3 +130,27 @@ def group_spread_torch(means: Any, present: Any) -> Any:
         return means.sum() * 0.0
     r = means[present]
     return r.max() - r.min()
+
+
+def group_deviation_torch(means: Any, present: Any, overall: Any) -> Any:
+    """Differentiable ``max_a |means[a] - overall|`` over the ``present`` groups.
+
+    The torch twin of ``method="to_overall"`` of the public metrics: PANDA's Table 1
+    demographic parity ``max_a |E[h | g=a] - E[h]|`` when ``overall`` is the mean
+    prediction over all rows (Sharaf, Daumé III, Ni, FAccT 2022). A zero that keeps the
+    graph when fewer than two groups are present (one group is the overall rate).
+
+    Parameters
+    ----------
+    means : torch.Tensor, shape (k,)
+    present : torch.Tensor of bool, shape (k,)
+    overall : torch.Tensor, scalar
+        The same mean over every row (not the mean of the group means).
+
+    Returns
+    -------
+    torch.Tensor, scalar
+    """
+    if int(present.sum()) < 2:
+        return means.sum() * 0.0
+    return (means[present] - overall).abs().max()

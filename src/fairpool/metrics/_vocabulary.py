@@ -1,10 +1,10 @@
 """One vocabulary for "which disparity": the names every strategy, learner and PANDA use.
 
 Each fairness-aware part of fairpool supports some of these disparities (FAL's expected
-fairness: DP, EO, error-rate balance; Falcon: DP, equal opportunity, EO; the fairness
-reduction: DP, error-rate parity, EO; PANDA: DP, error-rate balance). They all name and
-check them here, so one word means one quantity everywhere and a misspelt name gets the
-same message wherever it is given.
+fairness: DP, EO, error-rate balance, error-rate parity; Falcon: DP, equal opportunity,
+EO; the fairness reduction: DP, error-rate parity, EO; PANDA: DP, EO, error-rate
+balance). They all name and check them here, so one word means one quantity everywhere
+and a misspelt name gets the same message wherever it is given.
 
 - ``demographic_parity``: the selection rate ``P(h = 1 | g)``
   (:func:`~fairpool.metrics.demographic_parity_difference`);
@@ -12,10 +12,15 @@ same message wherever it is given.
   (:func:`~fairpool.metrics.equalized_odds_difference`);
 - ``equal_opportunity``: the TPR ``P(h = 1 | g, y = 1)``
   (:func:`~fairpool.metrics.equal_opportunity_difference`);
-- ``error_rate_balance``: the error rate ``P(h != y | g)``, as PANDA's constraint uses it
-  today (:func:`~fairpool.metrics.error_rate_balance`; docs/metrics.md gives the reading);
-- ``error_rate_parity``: the error rate ``P(h != y | g)`` of fairlearn's
+- ``error_rate_balance``: PANDA's Table 1 Δ^EB, ``P(h = 1 | g, y)`` for each label y
+  compared between pairs of groups (equal FPR and FNR, after Chouldechova;
+  :func:`~fairpool.metrics.error_rate_balance`);
+- ``error_rate_parity``: the misclassification rate ``P(h != y | g)`` of fairlearn's
   ``ErrorRateParity``, alias ``error_rate`` (:func:`~fairpool.metrics.error_rate_difference`).
+
+Which reference a gap uses (``between_groups``: the largest pairwise gap;
+``to_overall``: each group against the rate over all rows) is the metric functions'
+``method=``; PANDA's DP and EO are ``to_overall`` and its EB ``between_groups``.
 
 Nothing here computes; the computations are in :mod:`fairpool.metrics` (and their
 batched and torch forms). Hand-written: it is a table and a check.

@@ -14,11 +14,12 @@ family              names                                       source
 ``_fairlearn_al``   fairlearn, fairlearn_al                     PANDA's baselines
 ``_dfa2l``          dfa2l                                       Cao & Lan 2022
 ``_falcon``         falcon                                      Tae et al. 2024
+``_fis``            fis                                         Pang et al. 2024
 ``facagen/``        facagen                                     FACA-GEN
 ``panda/``          panda                                       Sharaf et al. 2022
 ==================  ==========================================  ============================
 
-``_expected_fairness`` is the engine FAL and FACA-GEN's F(x) share, with the closed-form
+``_expected_fairness`` is the engine FAL, FIS and FACA-GEN's F(x) share, with the closed-form
 logistic refit of ``fal_fast`` in ``_newton_refit``.
 """
 
@@ -48,6 +49,13 @@ from fairpool.active.strategies._fal import (
     min_max_scale,
 )
 from fairpool.active.strategies._falcon import Exp3, FalconFairness, FalconSampling, target_pairs
+from fairpool.active.strategies._fis import (
+    FairInfluenceSampling,
+    FisFairness,
+    fis_influences,
+    soft_fairness_loss,
+    validation_log_loss,
+)
 from fairpool.active.strategies._group_random import (
     GroupAwareRandomSampling,
     RandomSampling,
@@ -71,12 +79,14 @@ __all__ = [
     "Exp3",
     "FacaGen",
     "FairActiveLearning",
+    "FairInfluenceSampling",
     "FairReductionSampling",
     "FairlearnMarginSampling",
     "FairlearnSampling",
     "FairnessName",
     "FalconFairness",
     "FalconSampling",
+    "FisFairness",
     "FastFairActiveLearning",
     "GroupAwareRandomSampling",
     "LeastConfidentSampling",
@@ -92,10 +102,13 @@ __all__ = [
     "entropy_score",
     "expected_disparity",
     "expected_disparity_change",
+    "fis_influences",
     "group_error_rates",
     "group_model_probabilities",
     "least_confidence_score",
     "margin_score",
     "min_max_scale",
+    "soft_fairness_loss",
     "target_pairs",
+    "validation_log_loss",
 ]

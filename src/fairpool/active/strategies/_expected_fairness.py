@@ -65,9 +65,13 @@ __all__ = [
     "DEFAULT_NEWTON_STEPS",
 ]
 
-FairnessName = Literal["demographic_parity", "equalized_odds", "error_rate_balance"]
+FairnessName = Literal[
+    "demographic_parity", "equalized_odds", "error_rate_balance", "error_rate_parity"
+]
 UpdateMethod = Literal["newton", "retrain"]
-_FAIRNESS_NAMES = ("demographic_parity", "equalized_odds", "error_rate_balance")
+_FAIRNESS_NAMES = (
+    "demographic_parity", "equalized_odds", "error_rate_balance", "error_rate_parity"
+)
 _METHODS = ("newton", "retrain")
 
 
@@ -136,10 +140,12 @@ def _disparity_batch(outputs: np.ndarray, state: QueryState, fairness: str) -> n
     groups = np.asarray(ref.groups)
     if fairness == "demographic_parity":
         return metrics.demographic_parity_batch(outputs, groups, n_groups=state.n_groups)
-    if fairness == "error_rate_balance":  # spread of P(yhat != y | group), docs/metrics.md
-        return metrics.error_rate_balance_batch(
+    if fairness in ("error_rate_parity", "error_rate"):  # spread of P(yhat != y | group)
+        return metrics.error_rate_difference_batch(
             outputs, np.asarray(ref.y), groups, n_groups=state.n_groups
         )
+    # equalized_odds and error_rate_balance (PANDA's Table 1 EB, between groups) are
+    # the same quantity: the worst-case FPR / TPR gap between groups.
     return metrics.equalized_odds_batch(
         outputs, np.asarray(ref.y), groups, n_groups=state.n_groups
     )
@@ -278,7 +284,7 @@ def expected_disparity(
         reference set and must hold at least two groups.
     candidates : ndarray of int, optional
         Pool positions to score; all of the pool by default.
-    fairness : {"demographic_parity", "equalized_odds", "error_rate_balance"}
+    fairness : {"demographic_parity", "equalized_odds", "error_rate_balance", "error_rate_parity"}
         The disparity ``D`` (lower is fairer), computed by the batched metrics of
         :mod:`fairpool.metrics`.
     method : {"newton", "retrain"}, default="newton"
@@ -344,7 +350,7 @@ def current_disparity(
     Parameters
     ----------
     state : QueryState
-    fairness : {"demographic_parity", "equalized_odds", "error_rate_balance"}
+    fairness : {"demographic_parity", "equalized_odds", "error_rate_balance", "error_rate_parity"}
     method : {"newton", "retrain"}
     soft : bool
         Probabilities instead of hard predictions.

@@ -70,7 +70,7 @@ class FairActiveLearning(Strategy):
         Weight ``α`` of the scaled entropy; ``1 - α`` weighs the scaled expected
         fairness. ``α = 1`` is entropy sampling, ``α = 0`` pure expected fairness.
         Ignored by ``variant="nested"``.
-    fairness : {"demographic_parity", "equalized_odds", "error_rate_balance"}
+    fairness : {"demographic_parity", "equalized_odds", "error_rate_balance", "error_rate_parity"}
         Disparity whose expectation is minimised, measured on ``state.validation``.
     variant : {"linear", "nested"}, default="linear"
         ``"linear"``: top-``k`` of ``α·e' + (1-α)·F'``. ``"nested"``: among the

@@ -19,6 +19,7 @@ from fairpool.active.strategies.facagen._strategy import (
     FacaGenTerms,
     facagen_scores,
     facagen_terms,
+    group_parity_term,
     state_counterfactual_model,
 )
 from fairpool.active.strategies.facagen._tuners import (
@@ -55,6 +56,7 @@ __all__ = [
     "check_lambda",
     "facagen_scores",
     "facagen_terms",
+    "group_parity_term",
     "prediction_metrics",
     "scalarised_reward",
     "state_counterfactual_model",

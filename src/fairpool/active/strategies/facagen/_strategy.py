@@ -12,6 +12,12 @@ docs/reproduce-facagen.md):
     ``x`` were labelled, ``E_{y ~ p(y|x)}[DP after] - DP now``, from the shared
     engine :func:`~fairpool.active.strategies.expected_disparity_change`
     (the same code as FAL). Positive = labelling ``x`` is expected to widen the gap.
+    This is ``fairness_term="expected_change"`` (the default). The other reading,
+    ``fairness_term="group_parity"``, depends on ``x`` through its group only: the
+    demographic-parity contribution of ``g(x)`` under the current model,
+    ``P(ŷ = 1 | g(x)) - P(ŷ = 1)`` over the pool's hard predictions
+    (:func:`group_parity_term`). Positive for the group the model already favours,
+    so ``-λF`` leans the selection to the disadvantaged group.
 ``C(x)``
     Counterfactual inconsistency ``mean_{g' != g(x)} |h(x) - h(x'_{g'})|``:
     how much the prediction moves when ``x``'s sensitive attribute is set to each
@@ -37,7 +43,11 @@ import numpy as np
 from fairpool.active._registry import register_strategy
 from fairpool.active._state import QueryState
 from fairpool.active._strategy import Strategy, check_query_size, check_state_keys, top_k
-from fairpool.active.strategies._expected_fairness import UpdateMethod, expected_disparity_change
+from fairpool.active.strategies._expected_fairness import (
+    UpdateMethod,
+    _positive_column,
+    expected_disparity_change,
+)
 from fairpool.active.strategies._fal import min_max_scale
 from fairpool.active.strategies._uncertainty import entropy_score
 from fairpool.active.strategies.facagen._tuners import (
@@ -58,10 +68,13 @@ __all__ = [
     "FacaGenTerms",
     "facagen_terms",
     "facagen_scores",
+    "group_parity_term",
     "state_counterfactual_model",
 ]
 
 TunerName = Literal["fixed", "ucb", "ppo"]
+FairnessTerm = Literal["expected_change", "group_parity"]
+_FAIRNESS_TERMS = ("expected_change", "group_parity")
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,42 @@ def state_counterfactual_model(
     )
 
 
+def group_parity_term(state: QueryState) -> np.ndarray:
+    """Demographic-parity contribution of each pool row's group under the current model.
+
+    ``F(x) = P(ŷ = 1 | g = g(x)) - P(ŷ = 1)``: the signed gap between the positive
+    rate of ``x``'s group and the overall positive rate, the group's term in the
+    overall-referenced demographic parity ``max_a |P(ŷ = 1 | a) - P(ŷ = 1)|``
+    (PANDA's Table 1 form). Rates are the current model's hard predictions on the
+    pool (``state.pool_proba``): rows never trained on, whose groups the loop knows
+    and whose labels a rate does not need. (A validation split would do too, but
+    FACA-GEN's split has none, and in-sample predictions of a flexible learner on the
+    labelled rows reproduce their labels rather than the model's lean.) A reading of
+    FACA-GEN's "fairness penalty" (docs/reproduce-facagen.md).
+
+    Parameters
+    ----------
+    state : QueryState
+        Binary model (classes 0/1); pool groups are read.
+
+    Returns
+    -------
+    ndarray of float, shape (n_pool,)
+        Positive for rows of groups predicted positive more often than average.
+
+    Raises
+    ------
+    NonBinaryLabelError
+        The model's classes are not 0/1.
+    """
+    positive = state.pool_proba[:, _positive_column(state.model)] >= 0.5
+    groups = np.asarray(state.pool.groups, dtype=np.int64)
+    counts = np.bincount(groups, minlength=state.n_groups).astype(np.float64)
+    hits = np.bincount(groups, weights=positive, minlength=state.n_groups)
+    rates = np.divide(hits, counts, out=np.zeros_like(hits), where=counts > 0)
+    return rates[groups] - positive.mean()
+
+
 def facagen_terms(
     state: QueryState,
     *,
@@ -119,6 +168,7 @@ def facagen_terms(
     causal: bool = True,
     counterfactuals: Any = None,
     fairness_method: UpdateMethod = "newton",
+    fairness_term: FairnessTerm = "expected_change",
 ) -> FacaGenTerms:
     """Compute ``I``, ``F`` and ``C`` for the whole pool (raw values, not scaled).
 
@@ -131,20 +181,34 @@ def facagen_terms(
         Fitted on this state's representation; built by
         :func:`state_counterfactual_model` when needed and not given.
     fairness_method : {"newton", "retrain"}
-        How the engine updates the model for ``F``.
+        How the engine updates the model for ``F`` (``"expected_change"`` only).
+    fairness_term : {"expected_change", "group_parity"}
+        Which reading of ``F``: the expected change of the DP gap, or the DP
+        contribution of the row's group (:func:`group_parity_term`).
 
     Returns
     -------
     FacaGenTerms
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown ``fairness_term``.
     """
     from fairpool.causal import counterfactual_inconsistency
 
+    if fairness_term not in _FAIRNESS_TERMS:
+        raise InvalidInputError(
+            f"fairness_term must be one of {', '.join(_FAIRNESS_TERMS)}; got {fairness_term!r}"
+        )
     info = entropy_score(state.pool_proba)
-    fair = (
-        expected_disparity_change(state, fairness="demographic_parity", method=fairness_method)
-        if fairness
-        else None
-    )
+    fair = None
+    if fairness and fairness_term == "group_parity":
+        fair = group_parity_term(state)
+    elif fairness:
+        fair = expected_disparity_change(
+            state, fairness="demographic_parity", method=fairness_method
+        )
     cause = None
     if causal:
         if counterfactuals is None:
@@ -206,6 +270,10 @@ class FacaGen(Strategy):
         :func:`~fairpool.active.strategies.facagen.scalarised_reward`).
     fairness_method : {"newton", "retrain"}, default="newton"
         How the expected-fairness engine updates the model for ``F``.
+    fairness_term : {"expected_change", "group_parity"}, default="expected_change"
+        The reading of ``F``: expected change of the DP gap if ``x`` were labelled,
+        or the DP contribution of ``x``'s group under the current model
+        (:func:`group_parity_term`).
     known_causal_fraction : float in [0, 1], default=1.0
         genomes1000: share of causal SNPs the causal graph treats as admissible.
     horizon : int, default=10
@@ -243,6 +311,7 @@ class FacaGen(Strategy):
         exploration: float = 1.0,
         reward_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
         fairness_method: UpdateMethod = "newton",
+        fairness_term: FairnessTerm = "expected_change",
         known_causal_fraction: float = 1.0,
         horizon: int = 10,
         ppo_options: Mapping[str, Any] | None = None,
@@ -255,6 +324,7 @@ class FacaGen(Strategy):
         self.exploration = exploration
         self.reward_weights = reward_weights
         self.fairness_method = fairness_method
+        self.fairness_term = fairness_term
         self.known_causal_fraction = known_causal_fraction
         self.horizon = horizon
         self.ppo_options = ppo_options
@@ -281,6 +351,11 @@ class FacaGen(Strategy):
         if fairness_method not in ("newton", "retrain"):
             raise InvalidInputError(
                 f"fairness_method must be 'newton' or 'retrain', got {fairness_method!r}"
+            )
+        if self.fairness_term not in _FAIRNESS_TERMS:
+            raise InvalidInputError(
+                f"fairness_term must be one of {', '.join(_FAIRNESS_TERMS)}; "
+                f"got {self.fairness_term!r}"
             )
         known_causal_fraction = self.known_causal_fraction
         fraction = float(known_causal_fraction)
@@ -327,6 +402,7 @@ class FacaGen(Strategy):
                 reward_weights=self._reward_weights,
                 strategy_options={
                     "fairness_method": self.fairness_method,
+                    "fairness_term": self.fairness_term,
                     "known_causal_fraction": self._known_causal_fraction,
                 },
                 strategy_factory=type(self),
@@ -418,6 +494,7 @@ class FacaGen(Strategy):
             causal=gamma != 0,
             counterfactuals=self._state_counterfactuals(state) if gamma != 0 else None,
             fairness_method=self.fairness_method,
+            fairness_term=self.fairness_term,
         )
         scores = facagen_scores(terms, lam, gamma)
         picks = top_k(scores, k, rng)

@@ -14,7 +14,7 @@ ideas, one private module each:
   saving and loading of a trained policy (safetensors + JSON, no pickle).
 """
 
-from fairpool.active.strategies.panda._config import ConstraintName, PandaConfig
+from fairpool.active.strategies.panda._config import PAPER_METHODS, ConstraintName, PandaConfig
 from fairpool.active.strategies.panda._policy import (
     PandaPolicy,
     RowEncoder,
@@ -55,6 +55,7 @@ from fairpool.active.strategies.panda._training import (
 
 __all__ = [
     "ConstraintName",
+    "PAPER_METHODS",
     "MetaTask",
     "PandaConfig",
     "PandaPolicy",

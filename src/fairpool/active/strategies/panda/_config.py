@@ -13,12 +13,21 @@ from fairpool.metrics import check_disparity_name
 
 __all__ = [
     "ConstraintName",
+    "PAPER_METHODS",
     "PandaConfig",
 ]
 
 
-ConstraintName = Literal["demographic_parity", "error_rate_balance"]
-_CONSTRAINTS = ("demographic_parity", "error_rate_balance")
+ConstraintName = Literal["demographic_parity", "equalized_odds", "error_rate_balance"]
+_CONSTRAINTS = ("demographic_parity", "equalized_odds", "error_rate_balance")
+#: PANDA's Table 1 reading of each constraint: DP and EO against the overall rate,
+#: error-rate balance between pairs of groups.
+PAPER_METHODS = {
+    "demographic_parity": "to_overall",
+    "equalized_odds": "to_overall",
+    "error_rate_balance": "between_groups",
+}
+_METHOD_CHOICES = ("paper", "between_groups", "to_overall")
 
 
 # ---------------------------------------------------------------------------
@@ -32,8 +41,15 @@ class PandaConfig:
     ----------
     budget : int, default=400
         ``B``, the number of examples the policy selects in one step.
-    constraint : {"demographic_parity", "error_rate_balance"}
-        The parity measure of the constraint (Table 1 of the paper).
+    constraint : {"demographic_parity", "equalized_odds", "error_rate_balance"}
+        The parity measure of the constraint (Table 1 of the paper): Δ^DP
+        ``max_a |P(h=1 | g=a) - P(h=1)|``, Δ^EO ``max_{a,y} |P(h=1 | g=a, Y=y) -
+        P(h=1 | Y=y)|`` or Δ^EB ``max_{a,a',y} |P(h=1 | g=a, Y=y) - P(h=1 | g=a', Y=y)|``.
+    constraint_method : {"paper", "between_groups", "to_overall"}, default="paper"
+        The reference each group's rate is compared with: ``"paper"`` is Table 1's
+        (``to_overall`` for DP and EO, ``between_groups`` for EB, see
+        :data:`PAPER_METHODS`); the other two force one reading for every constraint
+        (``between_groups`` DP is the max - min spread fairpool's PANDA used before).
     rho : float, default=0.04
         The constraint level: ``Delta_V < rho``.
     width, n_layers, n_heads : int
@@ -119,6 +135,7 @@ class PandaConfig:
 
     budget: int = 400
     constraint: ConstraintName = "demographic_parity"
+    constraint_method: Literal["paper", "between_groups", "to_overall"] = "paper"
     rho: float = 0.04
     width: int = 32
     n_layers: int = 1
@@ -152,6 +169,11 @@ class PandaConfig:
 
     def __post_init__(self) -> None:
         check_disparity_name(self.constraint, _CONSTRAINTS, argument="constraint")
+        if self.constraint_method not in _METHOD_CHOICES:
+            raise InvalidInputError(
+                f"constraint_method must be one of {', '.join(map(repr, _METHOD_CHOICES))}, "
+                f"got {self.constraint_method!r}"
+            )
         if not (isinstance(self.rho, int | float) and math.isfinite(self.rho) and self.rho > 0):
             raise InvalidInputError(f"rho must be a positive number, got {self.rho!r}")
         for name in ("budget", "initial_size", "episode_pool_size", "validation_size",
@@ -203,6 +225,13 @@ class PandaConfig:
                 f"budget B={self.budget} is larger than the simulated pool "
                 f"(episode_pool_size={self.episode_pool_size})"
             )
+
+    @property
+    def disparity_method(self) -> str:
+        """The reading of the constraint actually used: ``between_groups`` or ``to_overall``."""
+        if self.constraint_method == "paper":
+            return PAPER_METHODS[self.constraint]
+        return self.constraint_method
 
     @property
     def episode_budget(self) -> int:

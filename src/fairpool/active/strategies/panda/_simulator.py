@@ -3,8 +3,8 @@
 A relaxed ``B``-hot batch is drawn with Gumbel-top-``B``, a logistic classifier
 started at h0 takes a few unrolled gradient steps on D0 plus the weighted batch, and
 the validation loss and a differentiable disparity come back (Sharaf, Daumé III and
-Ni, FAccT 2022, Algorithm 2). The disparities are the group spreads of
-:mod:`fairpool.metrics` in their torch form.
+Ni, FAccT 2022, Algorithm 2). The disparities are Table 1's, written with the torch
+forms of :mod:`fairpool.metrics`' group means, spreads and deviations.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from fairpool.active.strategies.panda._config import _CONSTRAINTS, ConstraintName, PandaConfig
+from fairpool.active.strategies.panda._config import (
+    _CONSTRAINTS,
+    PAPER_METHODS,
+    ConstraintName,
+    PandaConfig,
+)
 from fairpool.active.strategies.panda._policy import (
     PandaPolicy,
     gumbel_top_b,
@@ -23,7 +28,12 @@ from fairpool.active.strategies.panda._policy import (
 )
 from fairpool.active.strategies.panda._tasks import MetaTask
 from fairpool.errors import InvalidInputError
-from fairpool.metrics import check_disparity_name, group_means_torch, group_spread_torch
+from fairpool.metrics import (
+    check_disparity_name,
+    group_deviation_torch,
+    group_means_torch,
+    group_spread_torch,
+)
 
 __all__ = [
     "logistic_gradient",
@@ -91,34 +101,51 @@ def soft_disparity(
     *,
     n_groups: int,
     constraint: ConstraintName,
+    method: str | None = None,
 ) -> torch.Tensor:
     """Disparity of (soft) 0/1 predictions across groups, differentiable in ``predictions``.
 
-    Table 1 of the paper, with the gap over several groups taken as max - min:
+    Table 1 of the paper (Sharaf, Daumé III, Ni, FAccT 2022), with ``E`` the mean over
+    the rows given:
 
-    - ``demographic_parity``: spread of ``P(yhat = 1 | g)``;
-    - ``error_rate_balance``: spread of the error rate ``P(yhat != y | g)``, with the
-      soft error ``p (1 - y) + (1 - p) y`` (the same definition as
-      :func:`fairpool.metrics.error_rate_balance`; its reading is in docs/metrics.md).
+    - ``demographic_parity``: Δ^DP ``max_a |E[h | g=a] - E[h]|``;
+    - ``equalized_odds``: Δ^EO ``max_{a,y} |E[h | g=a, Y=y] - E[h | Y=y]|``;
+    - ``error_rate_balance``: Δ^EB ``max_{a,a',y} |E[h | g=a, Y=y] - E[h | g=a', Y=y]|``.
 
-    With hard 0/1 ``predictions`` it equals the usual metric.
+    ``method`` overrides the reference: ``"between_groups"`` compares pairs of groups
+    (max - min), ``"to_overall"`` each group with the overall rate (of the same label);
+    None is the paper's (:data:`PAPER_METHODS`). With hard 0/1 ``predictions`` the
+    value equals :func:`fairpool.metrics.demographic_parity_difference` (DP) or
+    :func:`fairpool.metrics.error_rate_balance` (EO, EB) with that ``method``.
     """
-    if constraint == "demographic_parity":
-        rate, present = group_means_torch(predictions, torch.ones_like(y, dtype=torch.bool), groups,
-                                     n_groups)
-        return group_spread_torch(rate, present)
-    if constraint == "error_rate_balance":
-        errors = predictions * (1 - y) + (1 - predictions) * y
-        rate, present = group_means_torch(errors, torch.ones_like(y, dtype=torch.bool), groups,
-                                     n_groups)
-        return group_spread_torch(rate, present)
     check_disparity_name(constraint, _CONSTRAINTS, argument="constraint")
-    raise AssertionError("unreachable: every supported constraint is handled above")
+    reading = PAPER_METHODS[constraint] if method is None else method
+    if reading not in ("between_groups", "to_overall"):
+        raise InvalidInputError(
+            f"method must be 'between_groups' or 'to_overall', got {method!r}"
+        )
+    if constraint == "demographic_parity":
+        masks = [torch.ones_like(y, dtype=torch.bool)]
+    else:  # one comparison per label: FPR (y = 0) and TPR (y = 1)
+        masks = [y > 0.5, y <= 0.5]
+    gaps = []
+    for mask in masks:
+        if not bool(mask.any()):
+            continue
+        rate, present = group_means_torch(predictions, mask, groups, n_groups)
+        if reading == "between_groups":
+            gaps.append(group_spread_torch(rate, present))
+        else:
+            overall = predictions[mask].mean()
+            gaps.append(group_deviation_torch(rate, present, overall))
+    if not gaps:
+        return predictions.sum() * 0.0
+    return torch.stack(gaps).max()
 
 
 def hard_disparity(
     y_pred: np.ndarray, y: np.ndarray, groups: np.ndarray, *, n_groups: int,
-    constraint: ConstraintName,
+    constraint: ConstraintName, method: str | None = None,
 ) -> float:
     """:func:`soft_disparity` of hard 0/1 predictions, on numpy arrays."""
     return float(
@@ -126,7 +153,7 @@ def hard_disparity(
             torch.as_tensor(np.asarray(y_pred), dtype=torch.float64),
             torch.as_tensor(np.asarray(y), dtype=torch.float64),
             torch.as_tensor(np.asarray(groups), dtype=torch.long),
-            n_groups=n_groups, constraint=constraint,
+            n_groups=n_groups, constraint=constraint, method=method,
         )
     )
 
@@ -190,7 +217,8 @@ def active_learn_sim(
     loss = F.binary_cross_entropy_with_logits(val_logits, task.yv)
     soft_pred = torch.sigmoid(val_logits / config.sharpness)
     disparity = soft_disparity(
-        soft_pred, task.yv, task.gv, n_groups=task.n_groups, constraint=config.constraint
+        soft_pred, task.yv, task.gv, n_groups=task.n_groups, constraint=config.constraint,
+        method=config.disparity_method,
     )
     return SimOutcome(loss=loss, disparity=disparity, weights=weights)
 

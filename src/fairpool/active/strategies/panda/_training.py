@@ -223,7 +223,8 @@ def evaluate_selection(
     return {
         "loss": float(-np.mean(yv * np.log(pc) + (1 - yv) * np.log(1 - pc))),
         "disparity": hard_disparity(y_pred, yv, task.gv.cpu().numpy(), n_groups=task.n_groups,
-                                    constraint=config.constraint),
+                                    constraint=config.constraint,
+                                    method=config.disparity_method),
         "f1": float(f1_score(yv, y_pred, zero_division=0.0)),
         "accuracy": float(np.mean(yv == y_pred)),
     }
