@@ -5,6 +5,9 @@
   causal-consistency variants ``xgboost_cf``, ``linear_cf``, ``mlp_cf``);
 - :class:`TorchLinearClassifier`, :class:`TorchMLPClassifier`: torch models on the
   best available device (:func:`select_device`);
+- :class:`MEDLClassifier`, :class:`MEDLRegressor`: mixed-effects deep learning (ARMED /
+  Fair MEDL) over clustered rows, with :func:`tune_medl`; :class:`GradientReversal` and
+  :func:`reversal_weight`, the adversaries' gradient reversal;
 - :class:`FairReductionClassifier`: fairlearn's exponentiated-gradient reduction;
 - :class:`CausallyConsistent`: the FACA-GEN counterfactual-consistency learner;
 - :class:`PostponingClassifier`, :class:`PostponementLedger`: Falcon's postponement;
@@ -42,9 +45,12 @@ from fairpool.learners._fair_reduction import (
 from fairpool.learners._postponing import PostponementLedger, PostponingClassifier
 from fairpool.learners._registry import (
     available_learners,
+    fair_medl,
     learner_factory,
     logistic_regression,
     make_learner,
+    medl,
+    medl_fixed_effects,
     register_learner,
     torch_linear,
     torch_mlp,
@@ -65,9 +71,24 @@ _LAZY = {
     "TorchLinearClassifier": "fairpool.learners._torch_classifier",
     "TorchMLPClassifier": "fairpool.learners._torch_classifier",
     "seeded_mlp": "fairpool.learners._torch_classifier",
+    "GradientReversal": "fairpool.learners._gradient_reversal",
+    "REVERSAL_SCHEDULES": "fairpool.learners._gradient_reversal",
+    "reversal_weight": "fairpool.learners._gradient_reversal",
+    "MEDLClassifier": "fairpool.learners._medl",
+    "MEDLRegressor": "fairpool.learners._medl",
+    "MEDLOutputs": "fairpool.learners._medl",
+    "tune_medl": "fairpool.learners._medl_tuning",
+    "spread_of": "fairpool.learners._medl_tuning",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from fairpool.learners._gradient_reversal import (
+        REVERSAL_SCHEDULES,
+        GradientReversal,
+        reversal_weight,
+    )
+    from fairpool.learners._medl import MEDLClassifier, MEDLOutputs, MEDLRegressor
+    from fairpool.learners._medl_tuning import spread_of, tune_medl
     from fairpool.learners._torch_classifier import (
         TorchLinearClassifier,
         TorchMLPClassifier,
@@ -76,6 +97,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "FAIRNESS_CONSTRAINTS",
+    "REVERSAL_SCHEDULES",
+    "GradientReversal",
+    "MEDLClassifier",
+    "MEDLOutputs",
+    "MEDLRegressor",
     "CausallyConsistent",
     "FairReductionClassifier",
     "FairnessConstraint",
@@ -93,17 +119,23 @@ __all__ = [
     "check_predict_input",
     "consistency_loss",
     "consistency_objective",
+    "fair_medl",
     "learner_factory",
     "linear_cf",
     "logistic_regression",
     "make_learner",
+    "medl",
+    "medl_fixed_effects",
     "mlp_cf",
     "register_learner",
+    "reversal_weight",
     "seeded_mlp",
     "select_device",
     "single_class_message",
+    "spread_of",
     "torch_linear",
     "torch_mlp",
+    "tune_medl",
     "unregister_learner",
     "xgboost_cf",
     "xgboost_classifier",

@@ -11,6 +11,9 @@ logreg      ``sklearn.linear_model.LogisticRegression`` (lbfgs, L2)
 xgboost     ``xgboost.XGBClassifier`` (``tree_method="hist"``)
 linear      :class:`~fairpool.learners.TorchLinearClassifier`
 mlp         :class:`~fairpool.learners.TorchMLPClassifier`
+medl        :class:`~fairpool.learners.MEDLClassifier` (ARMED, needs clusters)
+fair_medl   :class:`~fairpool.learners.MEDLClassifier` with ``fairness=True``
+medl_fe     :class:`~fairpool.learners.MEDLClassifier` with ``mixed_effects=False``
 ==========  ==============================================================
 
 The causal-consistency variants (``xgboost_cf``, ``linear_cf``, ``mlp_cf``) register
@@ -41,6 +44,9 @@ __all__ = [
     "xgboost_classifier",
     "torch_linear",
     "torch_mlp",
+    "medl",
+    "fair_medl",
+    "medl_fixed_effects",
 ]
 
 
@@ -199,3 +205,32 @@ def torch_mlp(**options: Any) -> TorchMLPClassifier:
     from fairpool.learners._torch_classifier import TorchMLPClassifier
 
     return TorchMLPClassifier(**options)
+
+
+@register_learner("medl")
+def medl(**options: Any) -> Any:
+    """:class:`~fairpool.learners.MEDLClassifier` without fairness adversaries (ARMED).
+
+    The loop must hand it the rows' ``clusters`` (a dataset with clusters).
+    """
+    from fairpool.learners._medl import MEDLClassifier
+
+    return MEDLClassifier(**{"fairness": False, **options})
+
+
+@register_learner("fair_medl")
+def fair_medl(**options: Any) -> Any:
+    """:class:`~fairpool.learners.MEDLClassifier` with Fair MEDL's equalized-odds adversaries
+    (``fit`` takes the rows' groups as ``sensitive_features``)."""
+    from fairpool.learners._medl import MEDLClassifier
+
+    return MEDLClassifier(**{"fairness": True, **options})
+
+
+@register_learner("medl_fe")
+def medl_fixed_effects(**options: Any) -> Any:
+    """The FE net of :class:`~fairpool.learners.MEDLClassifier` alone, with its cluster
+    adversary (``mixed_effects=False``)."""
+    from fairpool.learners._medl import MEDLClassifier
+
+    return MEDLClassifier(**{"mixed_effects": False, **options})

@@ -34,74 +34,23 @@ from torch import nn
 from torch.nn import functional as F
 
 from fairpool.errors import InvalidInputError
-from fairpool.learners import TorchMLPClassifier, seeded_mlp
+from fairpool.learners import (
+    REVERSAL_SCHEDULES as _SCHEDULES,
+)
+from fairpool.learners import (
+    GradientReversal,
+    TorchMLPClassifier,
+    reversal_weight,
+    seeded_mlp,
+)
 from fairpool.mitigation._torch_common import GroupedTorchClassifier, check_grouped_fit_input
 
+# GradientReversal and reversal_weight live in fairpool.learners (the MEDL models use them
+# too); they stay importable from here.
 __all__ = ["AdversarialDebiasingClassifier", "GradientReversal", "reversal_weight"]
 
 _CONSTRAINTS = ("demographic_parity", "equalized_odds")
-_SCHEDULES = ("constant", "linear", "dann")
 _INPUTS = ("output", "representation")
-
-
-class GradientReversal(torch.autograd.Function):
-    """Identity forward; the incoming gradient times ``-strength`` backward.
-
-    Ganin & Lempitsky (2015), section 3, equations (13)-(14).
-
-    Examples
-    --------
-    >>> import torch
-    >>> x = torch.ones(2, requires_grad=True)
-    >>> GradientReversal.apply(x, 0.5).sum().backward()
-    >>> x.grad.tolist()
-    [-0.5, -0.5]
-    """
-
-    @staticmethod
-    def forward(ctx: Any, inputs: torch.Tensor, strength: float) -> torch.Tensor:
-        """Pass ``inputs`` through unchanged, remembering ``strength``."""
-        ctx.strength = strength
-        return inputs.view_as(inputs)
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        """Reverse and scale the gradient; ``strength`` gets none."""
-        return -ctx.strength * grad, None
-
-
-def reversal_weight(schedule: str, progress: float) -> float:
-    """The ramp of the reversal strength, in ``[0, 1]``, at a training ``progress``.
-
-    Parameters
-    ----------
-    schedule : {"constant", "linear", "dann"}
-        ``"constant"``: 1; ``"linear"``: ``progress``; ``"dann"``:
-        ``2 / (1 + exp(-10 p)) - 1`` (Ganin & Lempitsky 2015, section 5.2.2).
-    progress : float
-        The fraction of training steps done, in ``[0, 1]``.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    InvalidInputError
-        An unknown schedule.
-
-    Examples
-    --------
-    >>> round(reversal_weight("dann", 0.5), 4)
-    0.9866
-    """
-    if schedule == "constant":
-        return 1.0
-    if schedule == "linear":
-        return float(progress)
-    if schedule == "dann":
-        return 2.0 / (1.0 + math.exp(-10.0 * progress)) - 1.0
-    raise InvalidInputError(f"schedule must be one of {list(_SCHEDULES)}, got {schedule!r}")
 
 
 def _adversary(

@@ -1,0 +1,295 @@
+"""Fair MEDL and its ablations on clustered data: Adult (occupation), HSB82 and STAR (schools).
+
+Issue 15's evidence, after Wang, Nguyen & Montillo (arXiv 2310.03146), whose headline
+is a cut of up to 82 / 43 / 86 / 27 % (age / race / sex / marital status) in the spread
+across groups, against the same network without the fairness adversaries. Rows, all on
+the same rows of a seed and the same FE architecture (64, 32) and training loop:
+
+- ``plain_mlp``: ``MEDLClassifier(mixed_effects=False, cluster_adversary_weight=0)``, an
+  MLP trained by the same mini-batch loop (the time reference);
+- ``fe_adversary``: the FE net with its cluster adversary (``mixed_effects=False``);
+- ``medl``: ARMED (FE + cluster adversary + random effects), no fairness adversaries;
+- ``fair_medl``: ``fairness=True``, one FE and one ME adversary per sensitive variable;
+- ``reduction`` (Adult only): fairlearn's exponentiated gradient (equalized odds, sex)
+  around fairpool's torch MLP of the same widths (``FairReductionClassifier``).
+
+Two splits per seed: ``seen`` (30 % of the rows held out at random; their clusters are
+in training) and ``unseen`` (30 % of the clusters held out whole; their rows get the FE
+prediction, the ME head equals the FE head). Metrics on the held-out rows per head (FE,
+RE, ME; the RE head is ``mean FE + random effects``, seen split only): accuracy and
+AUROC, or MSE; per sensitive variable the standard deviation across its groups of the
+TPR and of the FPR (classification) or of the per-group MSE (regression), groups of
+fewer than 20 test rows left out. ``relative cut`` = 1 - spread(fair_medl) /
+spread(medl), the paper's measure, on the mean spreads over seeds. Time per epoch is
+the fit time over the epochs run, as a ratio to ``plain_mlp``'s in the same seed.
+
+Adult is subsampled to ``--adult-rows`` rows (seeded) to fit the time budget; its
+sensitive variables are age bucket (<25, 25-44, 45-64, 65+), race, sex and marital
+status (the loader's intersectional groups split back into the four variables). HSB82
+and STAR are regressions of the score; their sensitive variables are sex and minority
+(HSB82) or sex and ethnicity (STAR), read from the encoded features.
+
+Run:  nice -n 10 .venv/bin/python benchmarks/medl.py [--seeds 2] [--adult-rows 8000]
+(2 seeds and 8 000 Adult rows fit about 25 minutes on a shared 2-core machine.)
+``--datasets`` and ``--runs-file`` split the work over processes; ``--summarise FILES``
+joins their per-seed files (each written after every dataset and seed, so a stopped run
+keeps what it finished) into the summaries; ``--markdown`` prints docs/medl.md's
+tables from the summaries. Writes benchmarks/results/medl.csv (one row per dataset,
+split, model, head, metric: mean and sd over seeds), benchmarks/results/medl_runs.csv
+(every seed) and benchmarks/results/medl_cuts.csv (the relative cuts), and prints the
+tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.special import expit
+from sklearn.metrics import roc_auc_score
+from sklearn.preprocessing import StandardScaler
+
+import fairpool as fp
+
+RESULTS = Path(__file__).parent / "results"
+PAPER_CUTS = {"age": 82, "race": 43, "sex": 86, "marital_status": 27}
+MIN_GROUP = 20
+HIDDEN = (64, 32)
+
+
+def _adult(rows: int, seed: int):
+    ds = fp.datasets.load("adult", clusters="occupation",
+                          sensitive=["age", "race", "sex", "marital_status"])
+    pick = np.random.default_rng(seed).choice(ds.n_samples, min(rows, ds.n_samples),
+                                              replace=False)
+    ds = ds.subset(pick)
+    parts = [str(ds.group_names[g]).split("|") for g in ds.groups]
+    sensitive = pd.DataFrame(parts, columns=["age", "race", "sex", "marital_status"])
+    return ds.X.astype(np.float64), np.asarray(ds.y), np.asarray(ds.clusters), sensitive
+
+
+def _school(name: str, second: str):
+    ds = fp.datasets.load(name)
+    names = list(ds.feature_names)
+    sensitive = pd.DataFrame({"sex": np.asarray(ds.group_names)[ds.groups]})
+    if second == "minority":
+        sensitive["minority"] = ds.X[:, names.index("minority=Yes")].astype(int)
+    else:
+        cols = [c for c in names if c.startswith("ethnicity=")]
+        sensitive["ethnicity"] = np.array(cols)[ds.X[:, [names.index(c) for c in cols]]
+                                                .argmax(axis=1)]
+    return ds.X.astype(np.float64), np.asarray(ds.y, dtype=np.float64), \
+        np.asarray(ds.clusters), sensitive
+
+
+def _splits(clusters: np.ndarray, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    n = clusters.shape[0]
+    order = rng.permutation(n)
+    cut = int(0.3 * n)
+    ids = np.unique(clusters)
+    held = rng.choice(ids, max(1, int(round(0.3 * len(ids)))), replace=False)
+    unseen = np.isin(clusters, held)
+    return {"seen": (order[cut:], order[:cut]),
+            "unseen": (np.flatnonzero(~unseen), np.flatnonzero(unseen))}
+
+
+def _models(task: str, seed: int) -> dict[str, object]:
+    cls = fp.learners.MEDLClassifier if task == "classification" else fp.learners.MEDLRegressor
+    common = {"hidden_layer_sizes": HIDDEN, "random_state": seed}
+    models = {
+        "plain_mlp": cls(mixed_effects=False, cluster_adversary_weight=0.0, **common),
+        "fe_adversary": cls(mixed_effects=False, **common),
+        "medl": cls(**common),
+        "fair_medl": cls(fairness=True, **common),
+    }
+    if task == "classification":
+        base = fp.learners.TorchMLPClassifier(hidden_layer_sizes=HIDDEN, max_iter=200,
+                                              random_state=seed)
+        models["reduction"] = fp.learners.FairReductionClassifier(
+            base, constraint="equalized_odds", max_iter=20, random_state=seed)
+    return models
+
+
+def _spreads(task: str, y: np.ndarray, score: np.ndarray, sensitive: pd.DataFrame) -> dict:
+    out = {}
+    for column in sensitive.columns:
+        groups = sensitive[column].to_numpy()
+        values, counts = np.unique(groups, return_counts=True)
+        keep = np.isin(groups, values[counts >= MIN_GROUP])
+        if len(values[counts >= MIN_GROUP]) < 2:
+            continue
+        g, yt, s = groups[keep], y[keep], score[keep]
+        if task == "classification":
+            pred = (s > 0.5).astype(int)
+            for rate in ("tpr", "fpr"):
+                r = fp.metrics.rate_by_group(yt, pred, sensitive_features=g, rate=rate)
+                out[f"{rate}_sd:{column}"] = float(np.nanstd(r.to_numpy(dtype=float)))
+        else:
+            out[f"mse_sd:{column}"] = float(fp.metrics.regression_error_std(
+                yt, s, sensitive_features=g))
+    return out
+
+
+def _scores(task: str, y: np.ndarray, score: np.ndarray) -> dict:
+    if task == "classification":
+        return {"accuracy": float(np.mean((score > 0.5) == y)),
+                "auroc": float(roc_auc_score(y, score))}
+    return {"mse": float(np.mean((score - y) ** 2))}
+
+
+def _heads(task: str, model, X: np.ndarray, clusters: np.ndarray, split: str) -> dict:
+    if not hasattr(model, "decompose"):  # the fairlearn reduction: one output
+        return {"ME": model.predict_proba(X)[:, 1]}
+    parts = model.decompose(X, clusters)
+    link = expit if task == "classification" else (lambda v: v)
+    heads = {"FE": link(parts.fixed), "ME": link(parts.mixed)}
+    if model.mixed_effects and split == "seen":
+        heads["RE"] = link(parts.random_head)
+    return heads
+
+
+def run(seeds: range, adult_rows: int, names: list[str], runs_file: Path) -> pd.DataFrame:
+    torch.set_num_threads(1)
+    rows = []
+    datasets = {
+        "adult": ("classification", lambda s: _adult(adult_rows, s)),
+        "hsb82": ("regression", lambda s: _school("hsb82", "minority")),
+        "star": ("regression", lambda s: _school("star", "ethnicity")),
+    }
+    for name, (task, loader) in datasets.items():
+        if name not in names:
+            continue
+        for seed in seeds:
+            X, y, clusters, sensitive = loader(seed)
+            for split, (train, test) in _splits(clusters, seed).items():
+                scaler = StandardScaler().fit(X[train])
+                Xtr, Xte = scaler.transform(X[train]), scaler.transform(X[test])
+                plain_epoch = np.nan
+                for label, model in _models(task, seed).items():
+                    start = time.perf_counter()
+                    if label == "reduction":
+                        model.fit(Xtr, y[train], sensitive_features=sensitive["sex"]
+                                  .to_numpy()[train])
+                    else:
+                        model.fit(Xtr, y[train], clusters=clusters[train],
+                                  sensitive_features=sensitive.iloc[train]
+                                  .reset_index(drop=True))
+                    seconds = time.perf_counter() - start
+                    epochs = getattr(model, "n_epochs_", np.nan)
+                    per_epoch = seconds / epochs
+                    if label == "plain_mlp":
+                        plain_epoch = per_epoch
+                    base = {"dataset": name, "task": task, "split": split, "model": label,
+                            "seed": seed}
+                    rows.append({**base, "head": "all", "metric": "fit_seconds",
+                                 "value": seconds})
+                    rows.append({**base, "head": "all", "metric": "epoch_time_ratio",
+                                 "value": per_epoch / plain_epoch})
+                    for head, score in _heads(task, model, Xte, clusters[test], split).items():
+                        values = {**_scores(task, y[test], score),
+                                  **_spreads(task, y[test], score,
+                                             sensitive.iloc[test].reset_index(drop=True))}
+                        rows += [{**base, "head": head, "metric": k, "value": v}
+                                 for k, v in values.items()]
+                runs_file.parent.mkdir(exist_ok=True)  # what is done, should the run stop
+                pd.DataFrame(rows).to_csv(runs_file, index=False)
+                print(f"{name} seed {seed} {split} done", flush=True)
+    return pd.DataFrame(rows)
+
+
+def cuts(summary: pd.DataFrame) -> pd.DataFrame:
+    """1 - spread(fair_medl) / spread(medl) on the mean spreads, per head and variable."""
+    spread = summary[summary["metric"].str.contains("_sd:")]
+    wide = spread.pivot_table(index=["dataset", "split", "head", "metric"], columns="model",
+                              values="mean").reset_index()
+    wide = wide.dropna(subset=["medl", "fair_medl"])
+    wide["relative_cut_pct"] = 100.0 * (1.0 - wide["fair_medl"] / wide["medl"])
+    wide["variable"] = wide["metric"].str.split(":").str[1]
+    wide["paper_up_to_pct"] = wide["variable"].map(PAPER_CUTS)
+    return wide[["dataset", "split", "head", "metric", "medl", "fair_medl",
+                 "relative_cut_pct", "paper_up_to_pct"]]
+
+
+def _md(frame: pd.DataFrame) -> str:
+    cells = [[str(c) for c in frame.columns]] + [[str(v) for v in row]
+                                                 for row in frame.itertuples(index=False)]
+    lines = ["| " + " | ".join(row) + " |" for row in cells]
+    lines.insert(1, "|" + "---|" * len(frame.columns))
+    return "\n".join(lines)
+
+
+def markdown(summary: pd.DataFrame, table: pd.DataFrame) -> str:
+    """The tables of docs/medl.md, from the results files."""
+    perf = summary[summary["metric"].isin(["accuracy", "auroc", "mse", "epoch_time_ratio"])]
+    perf = perf.assign(value=[f"{m:.3f}" if pd.isna(d) else f"{m:.3f} ± {d:.3f}"
+                              for m, d in zip(perf["mean"], perf["std"], strict=True)])
+    perf = perf.assign(column=perf["metric"] + " " + perf["head"].where(perf["head"] != "all",
+                                                                         ""))
+    wide = (perf.set_index(["dataset", "split", "model", "column"])["value"]
+            .unstack("column").reset_index().fillna(""))
+    spread = summary[summary["metric"].str.contains("_sd:") & (summary["head"] == "ME")]
+    spread = spread.pivot_table(index=["dataset", "split", "metric"], columns="model",
+                                values="mean").round(3).reset_index()
+    cut = table.assign(medl=table["medl"].round(4), fair_medl=table["fair_medl"].round(4),
+                       relative_cut_pct=table["relative_cut_pct"].round(1))
+    # the paper's "up to": the largest cut per variable over data sets, splits, FE/ME heads
+    fe_me = cut[cut["head"].isin(["FE", "ME"])].copy()
+    fe_me["variable"] = fe_me["metric"].str.split(":").str[1]
+    best = fe_me.loc[fe_me.groupby("variable")["relative_cut_pct"].idxmax(),
+                     ["variable", "relative_cut_pct", "dataset", "split", "head", "metric",
+                      "paper_up_to_pct"]].rename(columns={"relative_cut_pct": "up_to_pct"})
+    median = fe_me.groupby("variable")["relative_cut_pct"].median().rename("median_cut_pct")
+    best = best.merge(median.round(1).reset_index(), on="variable")
+    return "\n\n".join(_md(frame) for frame in (wide, spread, best, cut))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--adult-rows", type=int, default=8000)
+    parser.add_argument("--datasets", nargs="+", default=["adult", "hsb82", "star"])
+    parser.add_argument("--runs-file", type=Path, default=RESULTS / "medl_runs.csv",
+                        help="where the per-seed rows go (written after each dataset and seed)")
+    parser.add_argument("--summarise", nargs="+", type=Path, metavar="RUNS_CSV",
+                        help="rebuild medl_runs.csv, medl.csv and medl_cuts.csv from per-seed "
+                             "files of runs done apart (e.g. datasets in parallel processes)")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the tables of docs/medl.md from the results files")
+    args = parser.parse_args()
+    if args.markdown:
+        print(markdown(pd.read_csv(RESULTS / "medl.csv"), pd.read_csv(RESULTS / "medl_cuts.csv")))
+        return
+    started = time.perf_counter()
+    if args.summarise:
+        runs = pd.concat([pd.read_csv(f) for f in args.summarise], ignore_index=True)
+        # a seed counts only once both of its splits finished
+        done = runs.groupby(["dataset", "seed"])["split"].nunique()
+        done = done[done == 2].reset_index()[["dataset", "seed"]]
+        runs = runs.merge(done, on=["dataset", "seed"])
+        runs.to_csv(RESULTS / "medl_runs.csv", index=False)
+    else:
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        runs = run(seeds, args.adult_rows, args.datasets, args.runs_file)
+    summary = (runs.groupby(["dataset", "task", "split", "model", "head", "metric"])["value"]
+               .agg(["mean", "std"]).reset_index())
+    summary = summary.merge(runs.groupby("dataset")["seed"].nunique().rename("seeds"),
+                            on="dataset")
+    summary.to_csv(RESULTS / "medl.csv", index=False)
+    table = cuts(summary)
+    table.to_csv(RESULTS / "medl_cuts.csv", index=False)
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        perf = summary[~summary["metric"].str.contains("_sd:")]
+        print(perf.pivot_table(index=["dataset", "split", "model"],
+                               columns=["metric", "head"], values="mean").round(3))
+        print(table.round(3).to_string(index=False))
+    print(f"total {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
