@@ -1,0 +1,55 @@
+"""The Pareto front (F1 against the DP gap) of the strategy x mitigation grid, as Markdown.
+
+Reads the final-budget rows of ``benchmarks/mitigation_grid_small.toml`` (exported by
+``fairpool results DIR --export FILE.csv --table final``, then cut to the columns kept in
+``benchmarks/results/mitigation_grid_small.csv``) and prints, for every dataset, the
+(strategy, learner) pairs that no other pair beats on both F1 and the DP gap
+(``fp.bench.pareto_front``), with the plain pair (random, logreg) for reference.
+docs/mitigation.md quotes this output; ``tests/benchmarks/test_mitigation_benchmark.py``
+keeps the two equal.
+
+Run:  .venv/bin/python benchmarks/mitigation_grid_summary.py
+      [--results benchmarks/results/mitigation_grid_small.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+import fairpool as fp
+
+RESULTS = Path(__file__).resolve().parent / "results" / "mitigation_grid_small.csv"
+
+
+def pareto_table(results: pd.DataFrame) -> str:
+    """Markdown: per dataset, the Pareto pairs by increasing DP gap, then random + logreg."""
+    means = (results.groupby(["dataset", "strategy", "learner"], sort=True)
+             [["f1", "demographic_parity"]].mean().reset_index())
+    lines = ["| dataset | strategy | learner | F1 | DP gap | on the front |", "|---" * 6 + "|"]
+    for dataset, part in means.groupby("dataset", sort=True):
+        part = part.reset_index(drop=True)
+        front = fp.bench.pareto_front(part["f1"].to_numpy(), part["demographic_parity"]
+                                      .to_numpy())
+        plain = part.index[(part["strategy"] == "random") & (part["learner"] == "logreg")]
+        for i in [*front, *[j for j in plain if j not in set(front)]]:
+            row = part.loc[i]
+            lines.append(f"| {dataset} | {row['strategy']} | {row['learner']} | "
+                         f"{row['f1']:.3f} | {row['demographic_parity']:.3f} | "
+                         f"{'yes' if i in set(front) else 'no'} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", default=str(RESULTS))
+    args = parser.parse_args(argv)
+    print(pareto_table(pd.read_csv(args.results)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
