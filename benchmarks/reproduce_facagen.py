@@ -242,7 +242,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", default="results/facagen")
     args = parser.parse_args(argv)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     csv = out / "runs.csv"
@@ -281,4 +280,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # as a script only: a test calling main() must keep its own environment
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     sys.exit(main())
