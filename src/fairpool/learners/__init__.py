@@ -71,6 +71,8 @@ _LAZY = {
     "TorchLinearClassifier": "fairpool.learners._torch_classifier",
     "TorchMLPClassifier": "fairpool.learners._torch_classifier",
     "seeded_mlp": "fairpool.learners._torch_classifier",
+    "numpy_state_dict": "fairpool.learners._torch_classifier",
+    "load_numpy_state_dict": "fairpool.learners._torch_classifier",
     "GradientReversal": "fairpool.learners._gradient_reversal",
     "REVERSAL_SCHEDULES": "fairpool.learners._gradient_reversal",
     "reversal_weight": "fairpool.learners._gradient_reversal",
@@ -92,6 +94,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from fairpool.learners._torch_classifier import (
         TorchLinearClassifier,
         TorchMLPClassifier,
+        load_numpy_state_dict,
+        numpy_state_dict,
         seeded_mlp,
     )
 
@@ -125,8 +129,10 @@ __all__ = [
     "logistic_regression",
     "make_learner",
     "medl",
+    "load_numpy_state_dict",
     "medl_fixed_effects",
     "mlp_cf",
+    "numpy_state_dict",
     "register_learner",
     "reversal_weight",
     "seeded_mlp",

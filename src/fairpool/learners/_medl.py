@@ -66,7 +66,11 @@ from fairpool.errors import (
 from fairpool.learners._device import select_device
 from fairpool.learners._gradient_reversal import GradientReversal
 from fairpool.learners._medl_network import MixedEffectsNetwork, equalized_odds_input
-from fairpool.learners._torch_classifier import _usable_device
+from fairpool.learners._torch_classifier import (
+    _usable_device,
+    load_numpy_state_dict,
+    numpy_state_dict,
+)
 from fairpool.learners._validation import (
     check_fit_input,
     check_predict_input,
@@ -203,8 +207,7 @@ class _MEDLBase(BaseEstimator):
         state = dict(super().__getstate__())
         network = state.get("network_")
         if isinstance(network, torch.nn.Module):
-            state["network_"] = {name: t.detach().to("cpu").numpy().copy()
-                                 for name, t in network.state_dict().items()}
+            state["network_"] = numpy_state_dict(network)
             state["device_"] = str(state["device_"])
         return state
 
@@ -214,7 +217,7 @@ class _MEDLBase(BaseEstimator):
         super().__setstate__(state)
         if isinstance(weights, dict):
             network = self._network(len(self.cluster_names_), self.group_counts_)
-            network.load_state_dict({name: torch.as_tensor(v) for name, v in weights.items()})
+            load_numpy_state_dict(network, weights)
             device = _usable_device(self.device_)
             self.network_ = network.to(device=device, dtype=_DTYPES[self.dtype]).eval()
             self.device_ = device

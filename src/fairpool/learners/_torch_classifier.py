@@ -40,7 +40,48 @@ from fairpool.learners._validation import (
 )
 from fairpool.metrics import as_sample_weight
 
-__all__ = ["TorchLinearClassifier", "TorchMLPClassifier", "seeded_mlp"]
+__all__ = ["TorchLinearClassifier", "TorchMLPClassifier", "load_numpy_state_dict",
+           "numpy_state_dict", "seeded_mlp"]
+
+
+def numpy_state_dict(module: nn.Module) -> dict[str, np.ndarray]:
+    """A module's ``state_dict`` as CPU numpy arrays: how fairpool's torch models travel
+    in skops files (which hold numpy arrays, never tensors or pickle).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+
+    Returns
+    -------
+    dict of str to ndarray
+        One copied array per parameter or buffer, under its ``state_dict`` name.
+    """
+    return {name: tensor.detach().to("cpu").numpy().copy()
+            for name, tensor in module.state_dict().items()}
+
+
+def load_numpy_state_dict(module: nn.Module, weights: dict[str, Any]) -> nn.Module:
+    """Load :func:`numpy_state_dict`'s arrays into ``module`` (of the same shape).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Built with the saved model's sizes.
+    weights : dict of str to ndarray
+
+    Returns
+    -------
+    torch.nn.Module
+        ``module``, loaded.
+
+    Raises
+    ------
+    RuntimeError
+        torch's own, when a name or shape does not match.
+    """
+    module.load_state_dict({name: torch.as_tensor(value) for name, value in weights.items()})
+    return module
 
 
 def seeded_mlp(
@@ -120,10 +161,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         state = dict(super().__getstate__())
         network = state.get("network_")
         if isinstance(network, nn.Module):
-            state["network_"] = {
-                name: tensor.detach().to("cpu").numpy().copy()
-                for name, tensor in network.state_dict().items()
-            }
+            state["network_"] = numpy_state_dict(network)
             state["device_"] = str(state["device_"])
         return state
 
@@ -135,8 +173,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             device = _usable_device(self.device_)
             n_outputs = 1 if self.classes_.shape[0] == 2 else int(self.classes_.shape[0])
             network = self._network(self.n_features_in_, n_outputs, torch.Generator())
-            network.load_state_dict({name: torch.as_tensor(value)
-                                     for name, value in weights.items()})
+            load_numpy_state_dict(network, weights)
             self.network_ = network.to(device=device, dtype=self._dtype()).eval()
             self.device_ = device
 

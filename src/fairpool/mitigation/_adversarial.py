@@ -40,6 +40,8 @@ from fairpool.learners import (
 from fairpool.learners import (
     GradientReversal,
     TorchMLPClassifier,
+    load_numpy_state_dict,
+    numpy_state_dict,
     reversal_weight,
     seeded_mlp,
 )
@@ -210,8 +212,7 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
         state = dict(super().__getstate__())
         adversary = state.get("adversary_")
         if isinstance(adversary, nn.Module):
-            state["adversary_"] = {name: tensor.detach().to("cpu").numpy().copy()
-                                   for name, tensor in adversary.state_dict().items()}
+            state["adversary_"] = numpy_state_dict(adversary)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -222,8 +223,7 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
             network = self.estimator_.network_
             adversary = _adversary(weights["0.weight"].shape[1], self.adversary_layer_sizes,
                                    len(self.group_names_), torch.Generator())
-            adversary.load_state_dict({name: torch.as_tensor(value)
-                                       for name, value in weights.items()})
+            load_numpy_state_dict(adversary, weights)
             self.adversary_ = adversary.to(device=self.estimator_.device_,
                                            dtype=next(network.parameters()).dtype)
 
