@@ -23,9 +23,14 @@ The issue's targets, checked on the mean over seeds and printed as PASS/FAIL lin
   (``holdout_fraction=0``); ``thresholds`` is fairpool's default, which fits the model on
   70 % of them and picks the thresholds on the other 30 %;
 - ``AdversarialDebiasingClassifier`` reaches DP < 0.05 on Adult (sex) with accuracy
-  within 2 points of the plain network (the same class with ``adversary_weight=0``).
+  within 2 points of the plain network (the same class with ``adversary_weight=0``);
+  checked for the default (gradient reversal, ``adversarial``) and for Zhang et al.'s
+  projected update at weight 3 (``adversarial_projection``).
 
 Run:  .venv/bin/python benchmarks/mitigation.py [--seeds 5] [--quick]
+      .venv/bin/python benchmarks/mitigation.py --seeds 5 --methods NAME ... --merge
+      (re-runs only those methods, on the same splits, and merges them into the
+      committed runs file: every other method's rows are kept as they are)
       .venv/bin/python benchmarks/mitigation.py --table   (the Markdown table of the
       committed results, as docs/mitigation.md quotes it)
 Writes benchmarks/results/mitigation.csv (mean and standard deviation over seeds) and
@@ -118,6 +123,9 @@ def build(method: str, seed: int) -> tuple[str, Any]:
     if method == "plain_network":
         return "fairpool", fp.mitigation.AdversarialDebiasingClassifier(
             adversary_weight=0.0, random_state=seed)
+    if method == "adversarial_projection":
+        return "fairpool", fp.learners.make_learner("adversarial", random_state=seed,
+                                                    update="projection", adversary_weight=3.0)
     if method == "thresholds_same_rows":
         # ThresholdOptimizer's own protocol: the model and the thresholds on all rows
         return "fairpool", fp.learners.make_learner("thresholds", random_state=seed,
@@ -270,14 +278,35 @@ def targets(summary: pd.DataFrame) -> list[tuple[bool, str]]:
                               f"ThresholdOptimizer {ref['dp_mean']:.3f} + 0.01 and accuracy "
                               f"{ours['accuracy_mean']:.3f} >= {ref['accuracy_mean']:.3f} - 0.005"))
     adult = "adult (sex)"
-    if (adult, "adversarial") in s.index and (adult, "plain_network") in s.index:
-        ours, plain = s.loc[(adult, "adversarial")], s.loc[(adult, "plain_network")]
+    for method in ("adversarial", "adversarial_projection"):
+        if (adult, method) not in s.index or (adult, "plain_network") not in s.index:
+            continue
+        ours, plain = s.loc[(adult, method)], s.loc[(adult, "plain_network")]
         ok = bool(ours["dp_mean"] < 0.05
                   and ours["accuracy_mean"] >= plain["accuracy_mean"] - 0.02)
-        lines.append((ok, f"{adult}: adversarial DP {ours['dp_mean']:.3f} < 0.05 and accuracy "
+        lines.append((ok, f"{adult}: {method} DP {ours['dp_mean']:.3f} < 0.05 and accuracy "
                           f"{ours['accuracy_mean']:.3f} >= plain network "
                           f"{plain['accuracy_mean']:.3f} - 0.02"))
     return lines
+
+
+def merge_runs(old: pd.DataFrame, new: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+    """``old`` runs with the (dataset, method) rows that ``new`` re-ran replaced.
+
+    The methods keep their first-appearance order (new methods go last); the
+    ``logreg`` rows that :func:`run` adds as the fit-time reference replace the old ones
+    only when ``logreg`` is among ``methods``, so the other rows keep the reference
+    their fit ratios were taken against.
+    """
+    new = new[new["method"].isin(methods)]
+    redone = set(zip(new["dataset"], new["method"], strict=True))
+    keep = [pair not in redone for pair in zip(old["dataset"], old["method"], strict=True)]
+    merged = pd.concat([old[keep], new], ignore_index=True)
+    order = {m: i for i, m in enumerate(dict.fromkeys([*old["method"], *new["method"]]))}
+    datasets = {d: i for i, d in enumerate(dict.fromkeys([*old["dataset"], *new["dataset"]]))}
+    rank = merged["dataset"].map(datasets) * 1000 + merged["method"].map(order)
+    return merged.assign(_rank=rank).sort_values(["_rank", "seed"], kind="stable").drop(
+        columns="_rank").reset_index(drop=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -296,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="1 seed, COMPAS and German, at most 2000 rows")
     parser.add_argument("--out", default="benchmarks/results/mitigation.csv")
+    parser.add_argument("--merge", action="store_true",
+                        help="merge the methods run now into the runs file next to --out "
+                             "(same seeds and rows) instead of replacing it")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--table", action="store_true",
                         help="print the Markdown table of --out (the results file) and stop")
@@ -325,6 +357,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     runs = run(datasets, methods, args.seeds, max_rows=args.max_rows,
                adversarial_rows=args.adversarial_rows, verbose=not args.quiet)
+    out = Path(args.out)
+    runs_file = out.with_name(out.stem + "_runs.csv")
+    if args.merge:
+        runs = merge_runs(pd.read_csv(runs_file), runs, args.methods or methods)
     summary = summarise(runs)
     elapsed = time.perf_counter() - start
     print(table(summary))
@@ -332,10 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for ok, line in targets(summary):
         print(("PASS " if ok else "FAIL ") + line)
     print(f"total {elapsed:.0f} s")
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     summary.round(4).to_csv(out, index=False)
-    runs.round(4).to_csv(out.with_name(out.stem + "_runs.csv"), index=False)
+    runs.round(4).to_csv(runs_file, index=False)
     print(f"written: {out}")
     return 0
 

@@ -34,7 +34,11 @@ from fairpool.errors import (
     NonBinaryLabelError,
 )
 from fairpool.mitigation import AdversarialDebiasingClassifier
-from fairpool.mitigation._adversarial import GradientReversal, reversal_weight
+from fairpool.mitigation._adversarial import (
+    GradientReversal,
+    _projected_gradients,
+    reversal_weight,
+)
 
 from .support import with_groups
 
@@ -104,6 +108,80 @@ def test_the_schedules_are_the_papers_ramps():
         # Ganin & Lempitsky 2015, section 5.2.2: lambda_p = 2 / (1 + exp(-gamma p)) - 1
         assert math.isclose(reversal_weight("dann", p), 2.0 / (1.0 + math.exp(-10.0 * p)) - 1.0)
     assert reversal_weight("dann", 0.0) == 0.0
+
+
+def _finite_difference_gradient(loss, params, eps=1e-6):
+    """d loss / d params by central differences, one coordinate at a time (float64)."""
+    grads = []
+    with torch.no_grad():
+        for p in params:
+            g = torch.zeros_like(p)
+            flat, out = p.view(-1), g.view(-1)
+            for i in range(flat.numel()):
+                keep = float(flat[i])
+                flat[i] = keep + eps
+                up = float(loss())
+                flat[i] = keep - eps
+                down = float(loss())
+                flat[i] = keep
+                out[i] = (up - down) / (2 * eps)
+            grads.append(g)
+    return torch.cat([g.reshape(-1) for g in grads]).numpy()
+
+
+@pytest.mark.parametrize("strength", [0.0, 1.5])
+def test_the_projected_update_is_zhang_et_als_equation_one(strength):
+    # Zhang, Lemoine & Mitchell (2018), eq. (1): the predictor's weights move along
+    # g_P - proj(g_P on g_A) - alpha g_A, the adversary's along its own gradient; the
+    # gradients here come from finite differences, the formula from numpy.
+    gen = torch.Generator().manual_seed(0)
+    predictor = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
+                                    torch.nn.Linear(4, 1)).double()
+    adversary = torch.nn.Sequential(torch.nn.Linear(1, 3), torch.nn.Tanh(),
+                                    torch.nn.Linear(3, 2)).double()
+    for p in [*predictor.parameters(), *adversary.parameters()]:
+        with torch.no_grad():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+    X = torch.randn(20, 3, generator=gen, dtype=torch.float64)
+    y = (torch.rand(20, generator=gen) > 0.5).double()
+    g = (torch.rand(20, generator=gen) > 0.4).long()
+
+    def losses():
+        logit = predictor(X).squeeze(1)
+        lp = torch.nn.functional.binary_cross_entropy_with_logits(logit, y)
+        la = torch.nn.functional.cross_entropy(adversary(logit.unsqueeze(1)), g)
+        return lp, la
+
+    lp, la = losses()
+    _projected_gradients(lp, la, predictor, adversary, strength)
+    got_w = torch.cat([p.grad.reshape(-1) for p in predictor.parameters()]).numpy()
+    got_u = torch.cat([p.grad.reshape(-1) for p in adversary.parameters()]).numpy()
+
+    weights = list(predictor.parameters())
+    g_p = _finite_difference_gradient(lambda: losses()[0], weights)
+    g_a = _finite_difference_gradient(lambda: losses()[1], weights)
+    expected_w = g_p - (g_p @ g_a) / (g_a @ g_a) * g_a - strength * g_a
+    expected_u = _finite_difference_gradient(lambda: losses()[1], list(adversary.parameters()))
+    np.testing.assert_allclose(got_w, expected_w, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got_u, expected_u, rtol=1e-6, atol=1e-8)
+    # what is left of g_P after the projection is orthogonal to g_A
+    assert abs((expected_w + strength * g_a) @ g_a) < 1e-8 * (g_a @ g_a) ** 0.5 * (
+        g_p @ g_p) ** 0.5 + 1e-10
+
+
+def test_the_projected_update_lowers_demographic_parity_on_an_adult_subsample(
+    adult_subsample,
+):
+    X_train, X_test, y_train, y_test, g_train, g_test = adult_subsample
+    options = {"epochs": 15, "random_state": 0, "device": "cpu"}
+    plain = AdversarialDebiasingClassifier(adversary_weight=0.0, **options)
+    fair = AdversarialDebiasingClassifier(adversary_weight=3.0, update="projection", **options)
+    plain_acc, plain_dp, _ = _scores(plain.fit(X_train, y_train, sensitive_features=g_train),
+                                     X_test, y_test, g_test)
+    fair_acc, fair_dp, _ = _scores(fair.fit(X_train, y_train, sensitive_features=g_train),
+                                   X_test, y_test, g_test)
+    assert fair_dp < 0.5 * plain_dp
+    assert fair_acc > plain_acc - 0.03
 
 
 # -- behaviour -----------------------------------------------------------------------
@@ -180,6 +258,7 @@ def test_bad_input_gives_fairpool_errors(toy):
     for bad, match in [({"constraint": "parity"}, "constraint"),
                        ({"schedule": "cosine"}, "schedule"),
                        ({"adversary_input": "input"}, "adversary_input"),
+                       ({"update": "confusion"}, "update"),
                        ({"adversary_weight": -1.0}, "adversary_weight"),
                        ({"epochs": 0}, "epochs"),
                        ({"adversary_layer_sizes": (0,)}, "adversary_layer_sizes")]:

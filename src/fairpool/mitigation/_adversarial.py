@@ -53,6 +53,7 @@ __all__ = ["AdversarialDebiasingClassifier", "GradientReversal", "reversal_weigh
 
 _CONSTRAINTS = ("demographic_parity", "equalized_odds")
 _INPUTS = ("output", "representation")
+_UPDATES = ("reversal", "projection")
 
 
 def _adversary(
@@ -61,6 +62,36 @@ def _adversary(
     """ReLU MLP from ``n_inputs`` to one logit per group, drawn from ``generator``
     (PyTorch's default uniform bound ``1 / sqrt(fan_in)``, without the global RNG)."""
     return seeded_mlp(n_inputs, hidden, n_groups, generator, name="adversary_layer_sizes")
+
+
+def _projected_gradients(
+    predictor_loss: torch.Tensor, adversary_loss: torch.Tensor, predictor: nn.Module,
+    adversary: nn.Module, strength: float,
+) -> None:
+    """Set the ``.grad`` of both networks for Zhang et al.'s update (2018, eq. (1)).
+
+    With ``g_P = dL_P/dW`` and ``g_A = dL_A/dW`` over all the predictor's weights ``W``
+    as one vector, ``W`` gets ``g_P - (g_P . g_A / |g_A|^2) g_A - strength g_A`` (no
+    projection when ``g_A`` is zero); the adversary's weights ``U`` get ``dL_A/dU``, so
+    it keeps learning to name the group.
+    """
+    weights = [p for p in predictor.parameters() if p.requires_grad]
+    own = list(adversary.parameters())
+
+    def grads(loss: torch.Tensor, params: list[torch.Tensor]) -> list[torch.Tensor]:
+        found = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
+        return [torch.zeros_like(w) if g is None else g
+                for w, g in zip(params, found, strict=True)]
+
+    g_p, g_a = grads(predictor_loss, weights), grads(adversary_loss, weights)
+    flat_p = torch.cat([g.reshape(-1) for g in g_p])
+    flat_a = torch.cat([g.reshape(-1) for g in g_a])
+    norm = torch.dot(flat_a, flat_a)
+    along = torch.dot(flat_p, flat_a) / norm if float(norm) > 0 else flat_p.new_zeros(())
+    for w, gp, ga in zip(weights, g_p, g_a, strict=True):
+        w.grad = gp - along * ga - strength * ga
+    for u, g in zip(own, grads(adversary_loss, own), strict=True):
+        u.grad = g
 
 
 class AdversarialDebiasingClassifier(GroupedTorchClassifier):
@@ -101,6 +132,17 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
         adversary still trains, on its own, with no effect on the predictor).
     schedule : {"constant", "linear", "dann"}, default="constant"
         The ramp of the reversal strength over training (:func:`reversal_weight`).
+    update : {"reversal", "projection"}, default="reversal"
+        How the predictor's step uses the adversary. With ``g_P`` the gradient of the
+        predictor's loss and ``g_A`` that of the adversary's loss, both with respect to
+        the predictor's weights, and ``a`` the current strength: ``"reversal"`` steps
+        along ``g_P - a g_A`` (gradient reversal); ``"projection"`` along
+        ``g_P - proj(g_P on g_A) - a g_A``, Zhang, Lemoine & Mitchell (2018), section 3,
+        equation (1): the projection removes the part of the predictor's own step that
+        would help the adversary, over all the predictor's weights as one vector. It
+        costs a second backward pass per step. Measured (docs/mitigation.md): at
+        ``adversary_weight=3`` it kept 6 more points of accuracy than the reversal's
+        default on COMPAS at a lower DP gap.
     epochs : int, default=20
         Passes over the training rows (at least; see ``min_steps``).
     min_steps : int, default=500
@@ -180,6 +222,7 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
         adversary_input: Literal["output", "representation"] = "output",
         adversary_weight: float = 10.0,
         schedule: Literal["constant", "linear", "dann"] = "constant",
+        update: Literal["reversal", "projection"] = "reversal",
         epochs: int = 20,
         min_steps: int = 500,
         batch_size: int = 256,
@@ -196,6 +239,7 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
         self.adversary_input = adversary_input
         self.adversary_weight = adversary_weight
         self.schedule = schedule
+        self.update = update
         self.epochs = epochs
         self.min_steps = min_steps
         self.batch_size = batch_size
@@ -239,6 +283,10 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
         if self.schedule not in _SCHEDULES:
             raise InvalidInputError(
                 f"schedule must be one of {list(_SCHEDULES)}, got {self.schedule!r}"
+            )
+        if self.update not in _UPDATES:
+            raise InvalidInputError(
+                f"update must be one of {list(_UPDATES)}, got {self.update!r}"
             )
         strength = float(self.adversary_weight)
         if not math.isfinite(strength) or strength < 0:
@@ -316,8 +364,11 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
         wt = torch.as_tensor(data.weight / data.weight.mean(), dtype=dtype, device=device)
 
         def adversary_input(h: torch.Tensor, logit: torch.Tensor, yb: torch.Tensor,
-                            strength: float) -> torch.Tensor:
-            seen = GradientReversal.apply(logit.unsqueeze(1) if reads_output else h, strength)
+                            strength: float | None) -> torch.Tensor:
+            # strength None: no reversal layer (the projection update sets the gradients)
+            seen = logit.unsqueeze(1) if reads_output else h
+            if strength is not None:
+                seen = GradientReversal.apply(seen, strength)
             if self.constraint == "demographic_parity":
                 return seen
             label = yb.unsqueeze(1)
@@ -350,13 +401,19 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
                 h, logit = forward(xb)
                 loss = (wb * F.binary_cross_entropy_with_logits(logit, yb, reduction="none"))
                 loss = loss.sum() / wb.sum()
-                if adversary is not None:
-                    scores = adversary(adversary_input(h, logit, yb, strength))
-                    adv = (wb * F.cross_entropy(scores, gb, reduction="none")).sum() / wb.sum()
-                    loss = loss + adv
                 for opt in optimisers:
                     opt.zero_grad()
-                loss.backward()
+                if adversary is not None and self.update != "reversal":
+                    # the adversary reads r unreversed; _set_gradients sets both steps
+                    scores = adversary(adversary_input(h, logit, yb, None))
+                    adv = (wb * F.cross_entropy(scores, gb, reduction="none")).sum() / wb.sum()
+                    _projected_gradients(loss, adv, network, adversary, strength)
+                else:
+                    if adversary is not None:
+                        scores = adversary(adversary_input(h, logit, yb, strength))
+                        adv = (wb * F.cross_entropy(scores, gb, reduction="none")).sum()
+                        loss = loss + adv / wb.sum()
+                    loss.backward()
                 for opt in optimisers:
                     opt.step()
                 step += 1
