@@ -139,3 +139,21 @@ def test_the_docs_pareto_front_is_the_committed_grid_results():
         shown = {tuple(line.split(" | ")[1:3]) for line in table.splitlines()[2:]
                  if line.startswith(f"| {dataset} |") and line.endswith("yes |")}
         assert shown == kept
+
+
+def test_merge_replaces_only_the_rerun_methods():
+    def rows(method, seeds, value, dataset="d"):
+        return [{"dataset": dataset, "method": method, "source": "x", "train_rows": 10,
+                 "seed": s, "accuracy": value, "f1": value, "dp": value, "eo": value,
+                 "fit_s": 1.0, "fit_ratio": 1.0} for s in seeds]
+
+    old = pd.DataFrame(rows("logreg", [0, 1], 0.5) + rows("a", [0, 1], 0.1)
+                       + rows("b", [0, 1], 0.2) + rows("logreg", [0, 1], 0.6, "e"))
+    new = pd.DataFrame(rows("logreg", [0, 1], 0.9) + rows("a", [0, 1], 0.7)
+                       + rows("c", [0, 1], 0.8))
+    merged = script.merge_runs(old, new, ["a", "c"])
+    # the re-run method is replaced, the new one added, the rest (logreg too) kept as is
+    expected = pd.DataFrame(rows("logreg", [0, 1], 0.5) + rows("a", [0, 1], 0.7)
+                            + rows("b", [0, 1], 0.2) + rows("c", [0, 1], 0.8)
+                            + rows("logreg", [0, 1], 0.6, "e"))
+    pd.testing.assert_frame_equal(merged.reset_index(drop=True), expected)
