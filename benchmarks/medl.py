@@ -10,8 +10,15 @@ the same rows of a seed and the same FE architecture (64, 32) and training loop:
 - ``fe_adversary``: the FE net with its cluster adversary (``mixed_effects=False``);
 - ``medl``: ARMED (FE + cluster adversary + random effects), no fairness adversaries;
 - ``fair_medl``: ``fairness=True``, one FE and one ME adversary per sensitive variable;
-- ``reduction`` (Adult only): fairlearn's exponentiated gradient (equalized odds, sex)
-  around fairpool's torch MLP of the same widths (``FairReductionClassifier``).
+- ``reduction``: fairlearn's exponentiated gradient around a plain MLP of the same
+  widths. Adult: equalized odds on sex around fairpool's torch MLP
+  (``FairReductionClassifier``). HSB82 and STAR: bounded group loss
+  (``fairlearn.reductions.BoundedGroupLoss`` with ``SquareLoss`` over the training
+  target's range; Agarwal, Dudik & Wu, "Fair Regression", ICML 2019) on the groups of
+  both sensitive variables crossed, around scikit-learn's ``MLPRegressor`` (standardised
+  target), with the bound set to that MLP's own training MSE: no group's loss above
+  the unconstrained model's average (:class:`BoundedGroupLossReduction`). Its
+  predictions are fairlearn's randomised ``predict`` with a fixed ``random_state``.
 
 Two splits per seed: ``seen`` (30 % of the rows held out at random; their clusters are
 in training) and ``unseen`` (30 % of the clusters held out whole; their rows get the FE
@@ -29,8 +36,11 @@ status (the loader's intersectional groups split back into the four variables). 
 and STAR are regressions of the score; their sensitive variables are sex and minority
 (HSB82) or sex and ethnicity (STAR), read from the encoded features.
 
-Run:  nice -n 10 .venv/bin/python benchmarks/medl.py [--seeds 2] [--adult-rows 8000]
-(2 seeds and 8 000 Adult rows fit about 25 minutes on a shared 2-core machine.)
+Weights: per data set those ``benchmarks/medl_tune.py`` chose (:data:`TUNED`; the paper
+tunes per data set); ``--defaults`` runs the estimators' defaults instead.
+
+Run:  OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/medl.py [--seeds 5]
+      [--adult-rows 8000]
 ``--datasets`` and ``--runs-file`` split the work over processes; ``--summarise FILES``
 joins their per-seed files (each written after every dataset and seed, so a stopped run
 keeps what it finished) into the summaries; ``--markdown`` prints docs/medl.md's
@@ -44,13 +54,19 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from fairlearn.reductions import BoundedGroupLoss, ExponentiatedGradient, SquareLoss
 from scipy.special import expit
+from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
+from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 import fairpool as fp
@@ -86,7 +102,28 @@ def _school(name: str, second: str):
         np.asarray(ds.clusters), sensitive
 
 
-def _splits(clusters: np.ndarray, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+TASKS = {"adult": "classification", "hsb82": "regression", "star": "regression"}
+#: The weights ``benchmarks/medl_tune.py`` chose per data set (its ``chosen`` rows in
+#: benchmarks/results/medl_tuning_<dataset>.csv; a test keeps the two equal). The
+#: cluster adversary's weight applies to every row that has one (``fe_adversary``,
+#: ``medl``, ``fair_medl``), so Fair MEDL is compared with the same network without
+#: its fairness adversaries; the fairness weight to ``fair_medl``.
+TUNED: dict[str, dict[str, float]] = {
+    "adult": {"cluster_adversary_weight": 0.03, "fairness_weight": 0.3},
+    "hsb82": {"cluster_adversary_weight": 0.03, "fairness_weight": 0.3},
+    "star": {"cluster_adversary_weight": 0.3, "fairness_weight": 0.3},
+}
+
+
+def load(name: str, adult_rows: int, seed: int):
+    """One data set's ``(X, y, clusters, sensitive)`` (Adult subsampled with ``seed``)."""
+    if name == "adult":
+        return _adult(adult_rows, seed)
+    return _school(name, "minority" if name == "hsb82" else "ethnicity")
+
+
+def splits(clusters: np.ndarray, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The seen split (30 % of rows held out) and the unseen one (30 % of clusters)."""
     rng = np.random.default_rng(seed)
     n = clusters.shape[0]
     order = rng.permutation(n)
@@ -98,20 +135,101 @@ def _splits(clusters: np.ndarray, seed: int) -> dict[str, tuple[np.ndarray, np.n
             "unseen": (np.flatnonzero(~unseen), np.flatnonzero(unseen))}
 
 
-def _models(task: str, seed: int) -> dict[str, object]:
+class BoundedGroupLossReduction:
+    """fairlearn's exponentiated gradient under bounded group loss around an MLP regressor.
+
+    The regression counterpart of the Adult row's equalized-odds reduction (Agarwal,
+    Dudik & Wu, "Fair Regression: Quantitative Definitions and Reduction-based
+    Algorithms", ICML 2019, section 2: bounded group loss). The base learner is
+    ``MLPRegressor(hidden_layer_sizes, max_iter=base_iter)`` on the standardised target
+    (``TransformedTargetRegressor``; both pass fairlearn's ``sample_weight`` on). ``fit``
+    first fits that base learner unconstrained and takes its training MSE as the bound
+    ``zeta`` of every group's mean square loss (``SquareLoss`` clipped to the training
+    target's range); fairlearn's ``ExponentiatedGradient`` then finds the randomised
+    regressor that minimises the overall loss subject to the bound (up to ``eps``).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int
+    max_iter : int
+        Exponentiated-gradient iterations (fairlearn's ``max_iter``).
+    base_iter : int
+        Epochs of each ``MLPRegressor`` fit.
+    random_state : int
+        Seeds the base learner and fairlearn's randomised ``predict``.
+
+    Attributes
+    ----------
+    upper_bound_ : float
+        ``zeta``, in squared target units.
+    reduction_ : fairlearn.reductions.ExponentiatedGradient
+    """
+
+    def __init__(self, hidden_layer_sizes: tuple[int, ...] = HIDDEN, max_iter: int = 20,
+                 base_iter: int = 50, random_state: int = 0) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.max_iter = max_iter
+        self.base_iter = base_iter
+        self.random_state = random_state
+
+    def base(self) -> TransformedTargetRegressor:
+        """The unfitted base learner."""
+        return TransformedTargetRegressor(
+            regressor=MLPRegressor(hidden_layer_sizes=self.hidden_layer_sizes,
+                                   max_iter=self.base_iter, random_state=self.random_state),
+            transformer=StandardScaler())
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, sensitive_features) -> BoundedGroupLossReduction:
+        """Fit under ``max over groups of MSE_g <= zeta``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, d)
+        y : ndarray of shape (n,)
+        sensitive_features : array-like or DataFrame of shape (n,) or (n, k)
+            Groups (fairlearn crosses a DataFrame's columns).
+
+        Returns
+        -------
+        self
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            plain = clone(self.base()).fit(X, y)
+            self.upper_bound_ = float(np.mean((y - plain.predict(X)) ** 2))
+            loss = SquareLoss(float(np.min(y)), float(np.max(y)))
+            self.reduction_ = ExponentiatedGradient(
+                self.base(), BoundedGroupLoss(loss, upper_bound=self.upper_bound_),
+                max_iter=self.max_iter)
+            self.reduction_.fit(X, y, sensitive_features=sensitive_features)
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """fairlearn's randomised prediction, drawn with ``random_state``: shape (n,)."""
+        return np.asarray(self.reduction_.predict(X, random_state=self.random_state),
+                          dtype=np.float64)
+
+
+def _models(name: str, seed: int, tuned: bool = True) -> dict[str, object]:
+    """The rows of the table for data set ``name``; ``tuned``: :data:`TUNED`'s weights."""
+    task = TASKS[name]
     cls = fp.learners.MEDLClassifier if task == "classification" else fp.learners.MEDLRegressor
     common = {"hidden_layer_sizes": HIDDEN, "random_state": seed}
+    weights = dict(TUNED[name]) if tuned else {}
+    cluster = {k: v for k, v in weights.items() if k == "cluster_adversary_weight"}
     models = {
         "plain_mlp": cls(mixed_effects=False, cluster_adversary_weight=0.0, **common),
-        "fe_adversary": cls(mixed_effects=False, **common),
-        "medl": cls(**common),
-        "fair_medl": cls(fairness=True, **common),
+        "fe_adversary": cls(mixed_effects=False, **cluster, **common),
+        "medl": cls(**cluster, **common),
+        "fair_medl": cls(fairness=True, **weights, **common),
     }
     if task == "classification":
         base = fp.learners.TorchMLPClassifier(hidden_layer_sizes=HIDDEN, max_iter=200,
                                               random_state=seed)
         models["reduction"] = fp.learners.FairReductionClassifier(
             base, constraint="equalized_odds", max_iter=20, random_state=seed)
+    else:
+        models["reduction"] = BoundedGroupLossReduction(HIDDEN, random_state=seed)
     return models
 
 
@@ -144,7 +262,9 @@ def _scores(task: str, y: np.ndarray, score: np.ndarray) -> dict:
 
 def _heads(task: str, model, X: np.ndarray, clusters: np.ndarray, split: str) -> dict:
     if not hasattr(model, "decompose"):  # the fairlearn reduction: one output
-        return {"ME": model.predict_proba(X)[:, 1]}
+        if task == "classification":
+            return {"ME": model.predict_proba(X)[:, 1]}
+        return {"ME": model.predict(X)}
     parts = model.decompose(X, clusters)
     link = expit if task == "classification" else (lambda v: v)
     heads = {"FE": link(parts.fixed), "ME": link(parts.mixed)}
@@ -153,28 +273,27 @@ def _heads(task: str, model, X: np.ndarray, clusters: np.ndarray, split: str) ->
     return heads
 
 
-def run(seeds: range, adult_rows: int, names: list[str], runs_file: Path) -> pd.DataFrame:
+def run(seeds: range, adult_rows: int, names: list[str], runs_file: Path,
+        tuned: bool = True) -> pd.DataFrame:
     torch.set_num_threads(1)
     rows = []
-    datasets = {
-        "adult": ("classification", lambda s: _adult(adult_rows, s)),
-        "hsb82": ("regression", lambda s: _school("hsb82", "minority")),
-        "star": ("regression", lambda s: _school("star", "ethnicity")),
-    }
-    for name, (task, loader) in datasets.items():
+    for name, task in TASKS.items():
         if name not in names:
             continue
         for seed in seeds:
-            X, y, clusters, sensitive = loader(seed)
-            for split, (train, test) in _splits(clusters, seed).items():
+            X, y, clusters, sensitive = load(name, adult_rows, seed)
+            for split, (train, test) in splits(clusters, seed).items():
                 scaler = StandardScaler().fit(X[train])
                 Xtr, Xte = scaler.transform(X[train]), scaler.transform(X[test])
                 plain_epoch = np.nan
-                for label, model in _models(task, seed).items():
+                for label, model in _models(name, seed, tuned).items():
                     start = time.perf_counter()
-                    if label == "reduction":
+                    if label == "reduction" and task == "classification":
                         model.fit(Xtr, y[train], sensitive_features=sensitive["sex"]
                                   .to_numpy()[train])
+                    elif label == "reduction":
+                        model.fit(Xtr, y[train], sensitive_features=sensitive.iloc[train]
+                                  .reset_index(drop=True))
                     else:
                         model.fit(Xtr, y[train], clusters=clusters[train],
                                   sensitive_features=sensitive.iloc[train]
@@ -259,6 +378,8 @@ def main() -> None:
     parser.add_argument("--summarise", nargs="+", type=Path, metavar="RUNS_CSV",
                         help="rebuild medl_runs.csv, medl.csv and medl_cuts.csv from per-seed "
                              "files of runs done apart (e.g. datasets in parallel processes)")
+    parser.add_argument("--defaults", action="store_true",
+                        help="the estimators' default weights instead of TUNED's")
     parser.add_argument("--markdown", action="store_true",
                         help="print the tables of docs/medl.md from the results files")
     args = parser.parse_args()
@@ -275,7 +396,8 @@ def main() -> None:
         runs.to_csv(RESULTS / "medl_runs.csv", index=False)
     else:
         seeds = range(args.first_seed, args.first_seed + args.seeds)
-        runs = run(seeds, args.adult_rows, args.datasets, args.runs_file)
+        runs = run(seeds, args.adult_rows, args.datasets, args.runs_file,
+                   tuned=not args.defaults)
     summary = (runs.groupby(["dataset", "task", "split", "model", "head", "metric"])["value"]
                .agg(["mean", "std"]).reset_index())
     summary = summary.merge(runs.groupby("dataset")["seed"].nunique().rename("seeds"),
