@@ -79,3 +79,22 @@ def test_tuned_weights_are_the_tuning_runs_choice(name) -> None:
     for label in ("fe_adversary", "medl", "fair_medl"):
         assert models[label].cluster_adversary_weight == row["cluster_adversary_weight"]
     assert models["plain_mlp"].cluster_adversary_weight == 0.0
+
+
+def test_conditional_mean_spread_by_brute_force() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=400)
+    groups = rng.choice(["a", "b", "c"], 400)
+    pred = y + (groups == "a") * 0.5 + rng.normal(scale=0.1, size=400)
+    got = medl.conditional_mean_spread(y, pred, groups, bins=4)
+    frame = pd.DataFrame({"y": y, "pred": pred, "g": groups})
+    frame["bin"] = pd.qcut(frame["y"], 4, labels=False)
+    total, weight = 0.0, 0
+    for _, part in frame.groupby("bin"):
+        means = part.groupby("g")["pred"].mean()
+        total += np.std(means.to_numpy()) * len(part)
+        weight += len(part)
+    assert got == pytest.approx(total / weight, rel=1e-10)
+    # a prediction that depends on y alone has no spread
+    assert medl.conditional_mean_spread(np.repeat([1.0, 2.0], 50), np.repeat([1.0, 2.0], 50),
+                                        np.tile(["a", "b"], 50), bins=2) == 0.0
