@@ -390,7 +390,61 @@ def _md(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def markdown(summary: pd.DataFrame, table: pd.DataFrame) -> str:
+def _mean_sd(values: pd.Series) -> str:
+    return f"{values.mean():.3f}" if len(values) < 2 else \
+        f"{values.mean():.3f} ± {values.std(ddof=1):.3f}"
+
+
+def claims(runs: pd.DataFrame) -> pd.DataFrame:
+    """Issue 15's regression claims, seed by seed, on the ME head.
+
+    Per regression data set and split: Fair MEDL's MSE against the FE-only network's
+    (``fe_adversary``), and per sensitive variable Fair MEDL's per-group MSE spread
+    (and ``eo_sd``) against MEDL's; ``holds`` counts the seeds where Fair MEDL's value
+    is the smaller (paired on the seed's split).
+    """
+    me = runs[(runs["task"] == "regression") & (runs["head"] == "ME")]
+    wide = me.pivot_table(index=["dataset", "split", "metric", "seed"], columns="model",
+                          values="value").reset_index()
+    out = []
+    for (dataset, split, metric), part in wide.groupby(["dataset", "split", "metric"]):
+        if metric == "mse":
+            reference = "fe_adversary"
+        elif metric.startswith(("mse_sd:", "eo_sd:")):
+            reference = "medl"
+        else:
+            continue
+        pair = part[["fair_medl", reference]].dropna()
+        out.append({"dataset": dataset, "split": split, "metric": metric,
+                    "fair_medl": _mean_sd(pair["fair_medl"]), "against": reference,
+                    "value": _mean_sd(pair[reference]),
+                    "holds": f"{int((pair['fair_medl'] < pair[reference]).sum())}/{len(pair)}"})
+    return pd.DataFrame(out)
+
+
+def tuning_table() -> pd.DataFrame:
+    """The chosen row of each data set's tuning grid (benchmarks/medl_tune.py)."""
+    rows = []
+    for name in TASKS:
+        path = RESULTS / f"medl_tuning_{name}.csv"
+        if path.exists():
+            table = pd.read_csv(path)
+            best = table[table["chosen"]].iloc[0]
+            row = {"dataset": name,
+                   "cluster_adversary_weight": best["cluster_adversary_weight"],
+                   "fairness_weight": best["fairness_weight"],
+                   "score": round(best["score"], 4), "spread": round(best["spread"], 4)}
+            for label, weight in (("1_1", 1.0), ("0.3_0.3", 0.3)):  # former, new defaults
+                at = table[(table["cluster_adversary_weight"] == weight)
+                           & (table["fairness_weight"] == weight)].iloc[0]
+                row[f"score_{label}"] = round(at["score"], 4)
+                row[f"spread_{label}"] = round(at["spread"], 4)
+            rows.append({**row, "search_seconds": round(best["seconds"])})
+    return pd.DataFrame(rows)
+
+
+def markdown(summary: pd.DataFrame, table: pd.DataFrame, runs: pd.DataFrame | None = None
+             ) -> str:
     """The tables of docs/medl.md, from the results files."""
     perf = summary[summary["metric"].isin(["accuracy", "auroc", "mse", "epoch_time_ratio"])]
     perf = perf.assign(value=[f"{m:.3f}" if pd.isna(d) else f"{m:.3f} ± {d:.3f}"
@@ -405,14 +459,24 @@ def markdown(summary: pd.DataFrame, table: pd.DataFrame) -> str:
     cut = table.assign(medl=table["medl"].round(4), fair_medl=table["fair_medl"].round(4),
                        relative_cut_pct=table["relative_cut_pct"].round(1))
     # the paper's "up to": the largest cut per variable over data sets, splits, FE/ME heads
-    fe_me = cut[cut["head"].isin(["FE", "ME"])].copy()
+    # (the paper's spreads only: TPR, FPR and per-group MSE, not eo_sd)
+    fe_me = cut[cut["head"].isin(["FE", "ME"]) & ~cut["metric"].str.startswith("eo_sd")].copy()
     fe_me["variable"] = fe_me["metric"].str.split(":").str[1]
     best = fe_me.loc[fe_me.groupby("variable")["relative_cut_pct"].idxmax(),
                      ["variable", "relative_cut_pct", "dataset", "split", "head", "metric",
                       "paper_up_to_pct"]].rename(columns={"relative_cut_pct": "up_to_pct"})
     median = fe_me.groupby("variable")["relative_cut_pct"].median().rename("median_cut_pct")
     best = best.merge(median.round(1).reset_index(), on="variable")
-    return "\n\n".join(_md(frame) for frame in (wide, spread, best, cut))
+    frames = [wide, spread, best, cut]
+    if runs is not None:
+        frames.append(claims(runs))
+    tuning = tuning_table()
+    if len(tuning):
+        frames.append(tuning)
+    speed = RESULTS / "medl_speed.csv"
+    if speed.exists():
+        frames.append(pd.read_csv(speed).round(4))
+    return "\n\n".join(_md(frame) for frame in frames)
 
 
 def main() -> None:
@@ -432,7 +496,8 @@ def main() -> None:
                         help="print the tables of docs/medl.md from the results files")
     args = parser.parse_args()
     if args.markdown:
-        print(markdown(pd.read_csv(RESULTS / "medl.csv"), pd.read_csv(RESULTS / "medl_cuts.csv")))
+        print(markdown(pd.read_csv(RESULTS / "medl.csv"), pd.read_csv(RESULTS / "medl_cuts.csv"),
+                       pd.read_csv(RESULTS / "medl_runs.csv")))
         return
     started = time.perf_counter()
     if args.summarise:
