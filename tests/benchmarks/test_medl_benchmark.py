@@ -98,3 +98,14 @@ def test_conditional_mean_spread_by_brute_force() -> None:
     # a prediction that depends on y alone has no spread
     assert medl.conditional_mean_spread(np.repeat([1.0, 2.0], 50), np.repeat([1.0, 2.0], 50),
                                         np.tile(["a", "b"], 50), bins=2) == 0.0
+
+
+def test_docs_quote_the_results_files() -> None:
+    """docs/medl.md's tables are ``benchmarks/medl.py --markdown``'s, from the results."""
+    names = ("medl.csv", "medl_cuts.csv", "medl_runs.csv")
+    if not all((medl.RESULTS / n).exists() for n in names):
+        pytest.skip("benchmarks/results/medl*.csv not generated")
+    summary, cuts, runs = (pd.read_csv(medl.RESULTS / n) for n in names)
+    page = (_BENCHMARKS.parent / "docs" / "medl.md").read_text(encoding="utf-8")
+    for table in medl.markdown(summary, cuts, runs).split("\n\n"):
+        assert table in page, table.splitlines()[0]
