@@ -481,7 +481,7 @@ def markdown(summary: pd.DataFrame, table: pd.DataFrame, runs: pd.DataFrame | No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--adult-rows", type=int, default=8000)
     parser.add_argument("--datasets", nargs="+", default=["adult", "hsb82", "star"])
