@@ -434,13 +434,32 @@ def tuning_table() -> pd.DataFrame:
                    "cluster_adversary_weight": best["cluster_adversary_weight"],
                    "fairness_weight": best["fairness_weight"],
                    "score": round(best["score"], 4), "spread": round(best["spread"], 4)}
-            for label, weight in (("1_1", 1.0), ("0.3_0.3", 0.3)):  # former, new defaults
+            for label, weight in (("1_1", 1.0), ("0.3_0.3", 0.3)):  # the defaults; both 0.3
                 at = table[(table["cluster_adversary_weight"] == weight)
                            & (table["fairness_weight"] == weight)].iloc[0]
                 row[f"score_{label}"] = round(at["score"], 4)
                 row[f"spread_{label}"] = round(at["spread"], 4)
             rows.append({**row, "search_seconds": round(best["seconds"])})
     return pd.DataFrame(rows)
+
+
+def defaults_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """benchmarks/medl_defaults.py's comparison per data set: each setting's means and the
+    seeds where (0.3, 0.3) did better than (1, 1)."""
+    out = []
+    for name, part in frame.groupby("dataset"):
+        wide = part.pivot_table(index="seed", columns="setting", values=["score", "spread"])
+        sign = 1.0 if TASKS[name] == "classification" else -1.0  # accuracy up, MSE down
+        better_score = sign * (wide["score"]["0.3_0.3"] - wide["score"]["1_1"]) > 0
+        better_spread = wide["spread"]["0.3_0.3"] < wide["spread"]["1_1"]
+        out.append({"dataset": name,
+                    "score_1_1": round(wide["score"]["1_1"].mean(), 4),
+                    "score_0.3_0.3": round(wide["score"]["0.3_0.3"].mean(), 4),
+                    "spread_1_1": round(wide["spread"]["1_1"].mean(), 4),
+                    "spread_0.3_0.3": round(wide["spread"]["0.3_0.3"].mean(), 4),
+                    "better_score": f"{int(better_score.sum())}/{len(wide)}",
+                    "better_spread": f"{int(better_spread.sum())}/{len(wide)}"})
+    return pd.DataFrame(out)
 
 
 def markdown(summary: pd.DataFrame, table: pd.DataFrame, runs: pd.DataFrame | None = None
@@ -473,6 +492,9 @@ def markdown(summary: pd.DataFrame, table: pd.DataFrame, runs: pd.DataFrame | No
     tuning = tuning_table()
     if len(tuning):
         frames.append(tuning)
+    defaults = RESULTS / "medl_defaults.csv"
+    if defaults.exists():
+        frames.append(defaults_table(pd.read_csv(defaults)))
     speed = RESULTS / "medl_speed.csv"
     if speed.exists():
         frames.append(pd.read_csv(speed).round(4))

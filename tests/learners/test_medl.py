@@ -134,8 +134,7 @@ def test_cluster_adversary_hides_the_cluster_from_a_fresh_probe():
     # the adversarial game is seed-dependent (measured probe accuracies 0.25 to 0.62 over
     # seeds), so the claim is on the mean of three seeds: most of the way from the plain
     # net's accuracy to the majority-cluster rate, at the same label accuracy
-    fought = [_fast(mixed_effects=False, epochs=60, random_state=s,
-                    cluster_adversary_weight=1.0).fit(X, y, clusters=z)
+    fought = [_fast(mixed_effects=False, epochs=60, random_state=s).fit(X, y, clusters=z)
               for s in range(3)]
     after = np.mean([_probe_accuracy(m, X, z) for m in fought])
     assert after - majority < 0.6 * (before - majority)

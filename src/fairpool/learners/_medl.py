@@ -162,9 +162,9 @@ class _MEDLBase(BaseEstimator):
         kl_weight: float = 1e-3,
         fixed_loss_weight: float = 1.0,
         mixed_loss_weight: float = 1.0,
-        cluster_adversary_weight: float = 0.3,
+        cluster_adversary_weight: float = 1.0,
         cluster_adversary_loss: Literal["confusion", "reversal"] = "confusion",
-        fairness_weight: float = 0.3,
+        fairness_weight: float = 1.0,
         adversary_layer_sizes: Sequence[int] = (32,),
         learning_rate: float = 1e-2,
         adversary_learning_rate: float = 3e-2,
@@ -565,14 +565,9 @@ _PARAMETERS_DOC = """
     fixed_loss_weight, mixed_loss_weight : float, default=1.0
         Weights of the FE head's and the ME head's data loss (ARMED trains both, so the
         FE head alone predicts unseen clusters).
-    cluster_adversary_weight : float, default=0.3
+    cluster_adversary_weight : float, default=1.0
         Weight of the cluster adversary's term in the FE objective; 0 turns the adversary
-        off. 0.3 with ``fairness_weight=0.3`` was the one setting of
-        ``benchmarks/medl_tune.py``'s 4 x 4 grid that beat the former defaults (1 and 1)
-        on both the validation performance and the spread on Adult, HSB82 and STAR
-        (``benchmarks/results/medl_tuning_*.csv``; one seeded split each). A weaker
-        adversary leaves the FE net the cluster-level covariates that predict the
-        label (a school's mean SES).
+        off.
     cluster_adversary_loss : {"confusion", "reversal"}, default="confusion"
         How the FE net fights the cluster adversary. ``"reversal"`` is ARMED's: subtract
         the adversary's cross-entropy (through gradient reversal), which the FE can meet
@@ -583,9 +578,8 @@ _PARAMETERS_DOC = """
         rate 0.26): a fresh logistic regression read the cluster from the FE
         activations with accuracy 0.72 after "reversal", as after no adversary, and
         0.39 after "confusion", at the same label accuracy.
-    fairness_weight : float, default=0.3
-        Weight of each fairness adversary's loss subtracted (with ``fairness=True``); see
-        ``cluster_adversary_weight`` for the choice of the default.
+    fairness_weight : float, default=1.0
+        Weight of each fairness adversary's loss subtracted (with ``fairness=True``).
     adversary_layer_sizes : sequence of int, default=(32,)
         Hidden widths of every adversary.
     learning_rate : float, default=1e-2
