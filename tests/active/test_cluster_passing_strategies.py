@@ -84,7 +84,7 @@ def test_every_model_call_of_a_strategy_gets_the_rows_clusters(rows, name, optio
 
 def test_rows_output_predicts_with_the_random_effects(rows) -> None:
     """With clusters, the spy's ME prediction; the same call without them is the FE head."""
-    from fairpool.active._state import rows_output
+    from fairpool.active import rows_output
 
     ds = rows
     model = MEDLClassifier(hidden_layer_sizes=(8,), epochs=20, min_steps=0, device="cpu",
