@@ -169,8 +169,9 @@ def test_several_sensitive_columns_get_one_adversary_pair_each(toy):
     frame = pd.DataFrame({"a": g, "b": np.arange(len(g)) % 3})
     model = _fast(fairness=True).fit(X, y, clusters=z, sensitive_features=frame)
     assert model.sensitive_names_ == ["a", "b"]
-    assert [len(m[-1].bias) for m in model.network_.fixed_adversaries] == [2, 3]
-    assert len(model.network_.mixed_adversaries) == 2
+    # FE adversaries of a and b, then their ME adversaries, as one stacked module
+    assert model.network_.fairness_adversaries.widths == [2, 3, 2, 3]
+    assert [len(m[-1].bias) for m in model.network_.fairness_adversaries.members()] == [2, 3, 2, 3]
 
 
 def test_mixed_effects_off_is_the_fixed_effects_net_alone(toy):

@@ -35,7 +35,7 @@ from fairpool.active._registry import (
     unregister_strategy,
 )
 from fairpool.active._simulation import run
-from fairpool.active._state import LabelledSet, Pool, QueryState, model_output
+from fairpool.active._state import LabelledSet, Pool, QueryState, model_output, rows_output
 from fairpool.active._strategy import Strategy, check_query_size, check_state_keys, top_k
 from fairpool.learners import available_learners, make_learner, register_learner
 
@@ -57,6 +57,7 @@ __all__ = [
     "model_output",
     "make_strategy",
     "pack_state",
+    "rows_output",
     "register_learner",
     "register_strategy",
     "run",

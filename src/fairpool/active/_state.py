@@ -16,7 +16,7 @@ import numpy as np
 
 from fairpool.learners import call_with_groups
 
-__all__ = ["LabelledSet", "Pool", "QueryState", "model_output"]
+__all__ = ["LabelledSet", "Pool", "QueryState", "model_output", "rows_output"]
 
 
 def model_output(
@@ -45,6 +45,36 @@ def model_output(
     numpy.ndarray
     """
     return np.asarray(call_with_groups(model, method, X, groups, clusters=clusters))
+
+
+def rows_output(model: Any, method: str, rows: Any, index: Any = None) -> np.ndarray:
+    """:func:`model_output` on a :class:`LabelledSet` or :class:`Pool`: its features with
+    its groups *and* its clusters.
+
+    Strategies that score the validation, labelled or pool rows with a model go through
+    this one function, so a mixed-effects learner (Fair MEDL) makes its mixed-effects
+    prediction from the rows' clusters there, as the loop's own predictions do, instead
+    of falling back to its fixed-effects head.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted model.
+    method : {"predict", "predict_proba", "decision_function"}
+    rows : LabelledSet or Pool
+    index : array-like of int or bool, optional
+        Only these rows (positions or a mask into ``rows``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``model.<method>`` of the rows, shape (n,) or (n, n_classes).
+    """
+    X, groups, clusters = rows.X, rows.groups, rows.clusters
+    if index is not None:
+        X, groups = X[index], np.asarray(groups)[index]
+        clusters = None if clusters is None else np.asarray(clusters)[index]
+    return model_output(model, method, X, groups, clusters)
 
 
 @dataclass(frozen=True, eq=False)

@@ -374,11 +374,10 @@ class _MEDLBase(BaseEstimator):
         adversaries = []
         if use_cluster:
             adversaries += list(network.cluster_adversary.parameters())
-        if use_fair:
-            for k in range(len(gts)):
-                adversaries += list(network.fixed_adversaries[k].parameters())
-                if mixed:
-                    adversaries += list(network.mixed_adversaries[k].parameters())
+        if use_fair:  # one stacked module: FE adversaries, then ME (unused without RE)
+            adversaries += list(network.fairness_adversaries.parameters())
+        n_vars = len(gts)
+        g_stack = torch.stack(gts) if gts else None  # (n_vars, n)
         main_params = [*network.fixed.parameters()]
         if mixed:
             main_params += list(network.random.parameters())
@@ -391,7 +390,7 @@ class _MEDLBase(BaseEstimator):
         epochs = max(int(self.epochs), math.ceil(int(self.min_steps) / per_epoch))
         kl_scale = float(self.kl_weight) / n
 
-        def adversary_losses(h, fixed, mixed_out, yb, zb, gbs, reverse: bool):
+        def adversary_losses(h, fixed, mixed_out, yb, zb, gb, reverse: bool):
             """Cross-entropy of every adversary; through gradient reversal when ``reverse``."""
             def seen(t: torch.Tensor, weight: float) -> torch.Tensor:
                 return GradientReversal.apply(t, weight) if reverse else t.detach()
@@ -407,13 +406,15 @@ class _MEDLBase(BaseEstimator):
                     scores = network.cluster_adversary(seen(h, weight))
                     total = total + F.cross_entropy(scores, zb)
             if use_fair:
+                # every variable's FE adversary reads the FE head, its ME adversary the ME
+                # head: one batched pass (StackedAdversaries), the sum of their losses
                 w = float(self.fairness_weight)
-                for k, gb in enumerate(gbs):
-                    fe_in = equalized_odds_input(seen(fixed, w), yb)
-                    total = total + F.cross_entropy(network.fixed_adversaries[k](fe_in), gb)
-                    if mixed:
-                        me_in = equalized_odds_input(seen(mixed_out, w), yb)
-                        total = total + F.cross_entropy(network.mixed_adversaries[k](me_in), gb)
+                heads = [equalized_odds_input(seen(fixed, w), yb)]
+                if mixed:
+                    heads.append(equalized_odds_input(seen(mixed_out, w), yb))
+                inputs = torch.cat([x.unsqueeze(0).expand(n_vars, -1, -1) for x in heads])
+                targets = gb.repeat(len(heads), 1)
+                total = total + network.fairness_adversaries.loss(inputs, targets)
             return total
 
         def forward(xb, zb):
@@ -428,13 +429,13 @@ class _MEDLBase(BaseEstimator):
             for start in range(0, n, size):
                 rows = order[start:start + size]
                 xb, yb, zb = Xt[rows], yt[rows], zt[rows]
-                gbs = [g[rows] for g in gts]
+                gb = g_stack[:, rows] if g_stack is not None else None
                 if adv_opt is not None:  # 1. adversaries, on detached FE / ME outputs
                     with torch.no_grad():
                         fixed, h, mixed_out = forward(xb, zb)
                     for _ in range(int(self.adversary_steps)):
                         adv_opt.zero_grad()
-                        adversary_losses(h, fixed, mixed_out, yb, zb, gbs,
+                        adversary_losses(h, fixed, mixed_out, yb, zb, gb,
                                          reverse=False).backward()
                         adv_opt.step()
                 # 2. FE and RE against the adversaries (reversed gradients)
@@ -445,7 +446,7 @@ class _MEDLBase(BaseEstimator):
                     loss = loss + float(self.mixed_loss_weight) * self._loss(mixed_out, yb)
                     loss = loss + kl_scale * network.random.kl()
                 if adv_opt is not None:
-                    loss = loss + adversary_losses(h, fixed, mixed_out, yb, zb, gbs,
+                    loss = loss + adversary_losses(h, fixed, mixed_out, yb, zb, gb,
                                                    reverse=True)
                 main_opt.zero_grad()
                 loss.backward()

@@ -17,6 +17,12 @@ adversary that predicts the variable's group from ``(prediction, label)`` of the
 and one of the ME head (the equalized-odds form of Zhang, Lemoine & Mitchell 2018,
 section 4, fed as ``(eta, y, eta * y)``).
 
+The fairness adversaries (two per sensitive variable, eight on Adult) share one
+architecture and differ in their output width, so :class:`StackedAdversaries` runs them
+as one batched MLP (``torch.baddbmm`` over a leading adversary axis, outputs padded to
+the widest and masked): the same functions and the same Adam updates as one module per
+adversary, in a few kernel calls per step instead of a few per adversary.
+
 Hand-written in torch: no library offers the ARMED layout; the pieces (``nn.Linear``,
 Adam, the Normal KL in closed form) are torch's. The estimators
 (:mod:`fairpool.learners._medl`) own the training loop.
@@ -33,7 +39,7 @@ from torch.nn import functional as F
 
 from fairpool.learners._torch_classifier import seeded_mlp
 
-__all__ = ["MixedEffectsNetwork", "RandomEffects", "equalized_odds_input"]
+__all__ = ["MixedEffectsNetwork", "RandomEffects", "StackedAdversaries", "equalized_odds_input"]
 
 
 class RandomEffects(nn.Module):
@@ -103,6 +109,117 @@ class RandomEffects(nn.Module):
                 + (scale**2 + self.loc**2) / (2.0 * prior**2) - 0.5).sum()
 
 
+class StackedAdversaries(nn.Module):
+    """Several MLP adversaries of one architecture, evaluated and trained as one.
+
+    Adversary ``a`` is the MLP ``members[a]`` (``Linear, activation, ..., Linear``, as
+    :func:`~fairpool.learners._torch_classifier.seeded_mlp` builds them) with its own
+    output width ``widths[a]``; layer ``j``'s weights of every adversary are stacked
+    into one tensor of shape ``(A, fan_in, fan_out)`` (the last layer's ``fan_out`` is
+    the widest output, the missing columns of narrower adversaries zero and their
+    logits masked to ``-inf``), so the forward pass is one ``torch.baddbmm`` per layer.
+    Per adversary the function is the member's, and since Adam is elementwise the
+    updates are the members' updates (padded entries get zero gradients and stay
+    zero).
+
+    Parameters
+    ----------
+    members : sequence of torch.nn.Sequential
+        The adversaries, copied (their initial weights become the stacked ones).
+    activation : str
+        Between layers, as in the members.
+    """
+
+    def __init__(self, members: Sequence[nn.Module], activation: str = "relu") -> None:
+        super().__init__()
+        linears = [[m for m in member if isinstance(m, nn.Linear)] for member in members]
+        self.widths = [int(layers[-1].out_features) for layers in linears]
+        self.activation = activation
+        widest = max(self.widths)
+        weights, biases = [], []
+        for j in range(len(linears[0])):
+            last = j == len(linears[0]) - 1
+            fan_out = widest if last else linears[0][j].out_features
+            w = torch.zeros(len(members), linears[0][j].in_features, fan_out)
+            b = torch.zeros(len(members), fan_out)
+            for a, layers in enumerate(linears):
+                out = layers[j].out_features
+                w[a, :, :out] = layers[j].weight.detach().T
+                b[a, :out] = layers[j].bias.detach()
+            weights.append(nn.Parameter(w))
+            biases.append(nn.Parameter(b))
+        self.weights = nn.ParameterList(weights)
+        self.biases = nn.ParameterList(biases)
+        mask = torch.zeros(len(members), 1, widest)
+        for a, k in enumerate(self.widths):
+            mask[a, :, k:] = -math.inf
+        self.register_buffer("mask", mask)
+        self._act = {"relu": F.relu, "tanh": torch.tanh, "gelu": F.gelu}[activation]
+
+    def forward(self, inputs: torch.Tensor, count: int | None = None) -> torch.Tensor:
+        """Logits of the first ``count`` adversaries (all when None).
+
+        Parameters
+        ----------
+        inputs : tensor of shape (count, n, n_inputs)
+            Adversary ``a`` reads ``inputs[a]``.
+        count : int, optional
+
+        Returns
+        -------
+        tensor of shape (count, n, max(widths))
+            ``-inf`` past an adversary's own width.
+        """
+        count = len(self.widths) if count is None else count
+        out = inputs
+        last = len(self.weights) - 1
+        for j, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            out = torch.baddbmm(b[:count].unsqueeze(1), out, w[:count])
+            if j < last:
+                out = self._act(out)
+        return out + self.mask[:count]
+
+    def loss(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Sum over the adversaries of each one's mean cross-entropy.
+
+        Parameters
+        ----------
+        inputs : tensor of shape (count, n, n_inputs)
+            The first ``count`` adversaries' inputs.
+        targets : long tensor of shape (count, n)
+            Their classes (group codes).
+
+        Returns
+        -------
+        scalar tensor
+            ``sum_a F.cross_entropy(member_a(inputs[a]), targets[a])``.
+        """
+        logp = F.log_softmax(self.forward(inputs, targets.shape[0]), dim=2)
+        return -logp.gather(2, targets.unsqueeze(2)).squeeze(2).mean(dim=1).sum()
+
+    def members(self) -> list[nn.Sequential]:
+        """The adversaries as separate ``nn.Sequential`` MLPs holding copies of the weights.
+
+        Returns
+        -------
+        list of torch.nn.Sequential
+            One per adversary, in order (the unbatched form; for checking).
+        """
+        act = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}[self.activation]
+        out = []
+        for a, k in enumerate(self.widths):
+            layers: list[nn.Module] = []
+            for j, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+                width = k if j == len(self.weights) - 1 else w.shape[2]
+                layer = nn.Linear(w.shape[1], width).to(dtype=w.dtype, device=w.device)
+                with torch.no_grad():
+                    layer.weight.copy_(w[a, :, :width].T)
+                    layer.bias.copy_(b[a, :width])
+                layers += [layer, act()]
+            out.append(nn.Sequential(*layers[:-1]))
+        return out
+
+
 class MixedEffectsNetwork(nn.Module):
     """FE MLP, RE layer, cluster adversary and the fairness adversaries, in one module.
 
@@ -117,7 +234,9 @@ class MixedEffectsNetwork(nn.Module):
         Hidden widths of every adversary.
     group_counts : sequence of int
         Number of groups of each sensitive variable that gets a pair of fairness
-        adversaries (FE head, ME head); empty without fairness.
+        adversaries (FE head, ME head); empty without fairness. They form
+        ``fairness_adversaries`` (:class:`StackedAdversaries`): the FE head's adversaries
+        of every variable, then the ME head's; None when empty.
     slopes : bool
     prior_scale : float
     activation : str
@@ -136,14 +255,11 @@ class MixedEffectsNetwork(nn.Module):
             seeded_mlp(width, adversary_hidden, n_clusters, generator,
                        name="adversary_layer_sizes") if n_clusters > 1 else None
         )
-        self.fixed_adversaries = nn.ModuleList(
-            seeded_mlp(3, adversary_hidden, k, generator, name="adversary_layer_sizes")
-            for k in group_counts
-        )
-        self.mixed_adversaries = nn.ModuleList(
-            seeded_mlp(3, adversary_hidden, k, generator, name="adversary_layer_sizes")
-            for k in group_counts
-        )
+        # FE adversaries first, then the ME ones, each in the order of the variables: the
+        # seeded draws of one module per adversary, stacked into one batched module
+        members = [seeded_mlp(3, adversary_hidden, k, generator, name="adversary_layer_sizes")
+                   for _head in ("fixed", "mixed") for k in group_counts]
+        self.fairness_adversaries = StackedAdversaries(members) if members else None
 
     def main_parameters(self) -> list[nn.Parameter]:
         """The FE and RE parameters (what the main step trains)."""
@@ -151,9 +267,8 @@ class MixedEffectsNetwork(nn.Module):
 
     def adversary_parameters(self) -> list[nn.Parameter]:
         """Every adversary's parameters (what the adversary step trains)."""
-        modules = [*self.fixed_adversaries, *self.mixed_adversaries]
-        if self.cluster_adversary is not None:
-            modules.append(self.cluster_adversary)
+        modules = [m for m in (self.fairness_adversaries, self.cluster_adversary)
+                   if m is not None]
         return [p for m in modules for p in m.parameters()]
 
     def fixed_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

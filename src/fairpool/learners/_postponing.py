@@ -184,6 +184,7 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
         *,
         sensitive_features: Any = None,
         sample_weight: Any = None,
+        clusters: Any = None,
     ) -> PostponingClassifier:
         """Fit ``base`` on the rows of ``(X, y)`` that are not postponed.
 
@@ -199,6 +200,9 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
             Group of each row, passed on to ``base`` when its ``fit`` takes them.
         sample_weight : array-like of shape (n,), optional
             Passed on to ``base``.
+        clusters : array-like of shape (n,), optional
+            Cluster of each row, passed on to ``base`` when its ``fit`` takes them (a
+            mixed-effects learner).
 
         Returns
         -------
@@ -207,14 +211,15 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
         Raises
         ------
         LengthMismatchError
-            ``y``, ``sensitive_features`` or ``sample_weight`` does not have one entry
-            per row of ``X``.
+            ``y``, ``sensitive_features``, ``sample_weight`` or ``clusters`` does not
+            have one entry per row of ``X``.
         InvalidInputError
             ``X`` is not a non-empty 2-D array, or ``y`` is continuous.
         """
         X, y = check_fit_input(self, X, y, dtype=None, finite=False)
         for name, values in (
-            ("sensitive_features", sensitive_features), ("sample_weight", sample_weight)
+            ("sensitive_features", sensitive_features), ("sample_weight", sample_weight),
+            ("clusters", clusters),
         ):
             if values is not None and np.asarray(values).shape != (X.shape[0],):
                 raise LengthMismatchError(
@@ -231,16 +236,20 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
             options["sensitive_features"] = np.asarray(sensitive_features)[keep]
         if sample_weight is not None:
             options["sample_weight"] = np.asarray(sample_weight)[keep]
+        if clusters is not None and "clusters" in accepted:
+            options["clusters"] = np.asarray(clusters)[keep]
         model.fit(X[keep], y[keep], **options)
         self.estimator_ = model
         self.classes_ = getattr(model, "classes_", np.unique(y[keep]))
         self.n_postponed_ = int((~keep).sum())
         return self
 
-    def predict_proba(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
+    def predict_proba(self, X: Any, sensitive_features: Any = None, clusters: Any = None
+                      ) -> np.ndarray:
         """``estimator_.predict_proba(X)``, shape (n, n_classes).
 
-        ``sensitive_features`` (the rows' groups) reach a wrapped model that takes them.
+        ``sensitive_features`` (the rows' groups) and ``clusters`` reach a wrapped model
+        that takes them.
 
         Raises
         ------
@@ -250,13 +259,16 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
             ``X`` has another number of features than the training data.
         """
         X = check_predict_input(self, X, attribute="estimator_", dtype=None, finite=False)
-        return call_with_groups(self.estimator_, "predict_proba", X, sensitive_features)
+        return call_with_groups(self.estimator_, "predict_proba", X, sensitive_features,
+                                clusters=clusters)
 
-    def predict(self, X: Any, sensitive_features: Any = None) -> np.ndarray:
+    def predict(self, X: Any, sensitive_features: Any = None, clusters: Any = None
+                ) -> np.ndarray:
         """``estimator_.predict(X)``, shape (n,).
 
         ``sensitive_features`` (the rows' groups) reach a wrapped model that takes them
-        (per-group thresholds under Falcon's postponement).
+        (per-group thresholds under Falcon's postponement), ``clusters`` a mixed-effects
+        model.
 
         Raises
         ------
@@ -266,4 +278,5 @@ class PostponingClassifier(ClassifierMixin, BaseEstimator):
             ``X`` has another number of features than the training data.
         """
         X = check_predict_input(self, X, attribute="estimator_", dtype=None, finite=False)
-        return call_with_groups(self.estimator_, "predict", X, sensitive_features)
+        return call_with_groups(self.estimator_, "predict", X, sensitive_features,
+                                clusters=clusters)

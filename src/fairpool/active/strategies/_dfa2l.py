@@ -39,19 +39,22 @@ __all__ = ["DecoupledDisagreementSampling", "group_model_probabilities", "disagr
 
 
 def _aligned_proba(
-    model: Any, X: np.ndarray, classes: np.ndarray, groups: np.ndarray | None = None
+    model: Any, X: np.ndarray, classes: np.ndarray, groups: np.ndarray | None = None,
+    clusters: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``model.predict_proba(X)`` (with the rows' ``groups`` where the model takes them),
-    its columns placed at ``classes`` (absent ones 0)."""
-    proba = np.asarray(model_output(model, "predict_proba", X, groups), dtype=np.float64)
+    """``model.predict_proba(X)`` (with the rows' ``groups`` and ``clusters`` where the
+    model takes them), its columns placed at ``classes`` (absent ones 0)."""
+    proba = np.asarray(model_output(model, "predict_proba", X, groups, clusters),
+                       dtype=np.float64)
     model_classes = np.asarray(getattr(model, "classes_", classes[: proba.shape[1]]))
     out = np.zeros((X.shape[0], classes.shape[0]))
     out[:, np.searchsorted(classes, model_classes)] = proba
     return out
 
 
-def _decoupled_model(learner: Any, X: np.ndarray, y: np.ndarray, group: int) -> Any:
-    """``learner`` fitted on one group's rows.
+def _decoupled_model(learner: Any, X: np.ndarray, y: np.ndarray, group: int,
+                     clusters: np.ndarray | None = None) -> Any:
+    """``learner`` fitted on one group's rows (with their ``clusters`` where it takes them).
 
     A learner that needs the groups gets the group's code for every row. A mitigation has
     nothing to equalise within one group: those that accept a single group (reweighing,
@@ -65,7 +68,7 @@ def _decoupled_model(learner: Any, X: np.ndarray, y: np.ndarray, group: int) -> 
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*single group")
-            return fit_with_groups(learner, X, y, groups)
+            return fit_with_groups(learner, X, y, groups, clusters=clusters)
     except SingleGroupError:
         base = getattr(learner, "estimator", None) or getattr(learner, "base", None)
         if base is None or isinstance(base, str):
@@ -74,7 +77,7 @@ def _decoupled_model(learner: Any, X: np.ndarray, y: np.ndarray, group: int) -> 
                 f"{type(learner).__name__} needs several groups and wraps no estimator "
                 "to fit on one group's rows; use a learner that fits on a single group"
             ) from None
-        return fit_with_groups(clone(base), X, y, groups)
+        return fit_with_groups(clone(base), X, y, groups, clusters=clusters)
 
 
 def group_model_probabilities(
@@ -99,7 +102,8 @@ def group_model_probabilities(
     labelled = state.labelled
     classes = np.unique(labelled.y)
     pool_X = state.pool.X
-    shared = _aligned_proba(state.model, pool_X, classes, state.pool.groups)
+    pool_c = state.pool.clusters
+    shared = _aligned_proba(state.model, pool_X, classes, state.pool.groups, pool_c)
     proba = np.empty((state.n_groups, pool_X.shape[0], classes.shape[0]))
     own_model = np.zeros(state.n_groups, dtype=bool)
     counts = np.bincount(labelled.groups, minlength=state.n_groups)
@@ -118,9 +122,10 @@ def group_model_probabilities(
             freq[np.searchsorted(classes, present)] += n_per_class
             proba[g] = freq / freq.sum()
             continue
-        model = _decoupled_model(state.make_learner(), labelled.X[rows], y_g, g)
+        c_g = None if labelled.clusters is None else np.asarray(labelled.clusters)[rows]
+        model = _decoupled_model(state.make_learner(), labelled.X[rows], y_g, g, c_g)
         # group g's model decides every pool row as if it were one of group g's
-        proba[g] = _aligned_proba(model, pool_X, classes, np.full(pool_X.shape[0], g))
+        proba[g] = _aligned_proba(model, pool_X, classes, np.full(pool_X.shape[0], g), pool_c)
     return proba, own_model
 
 

@@ -37,7 +37,7 @@ import numpy as np
 from scipy.special import expit
 
 from fairpool._progress import TerminalProgress
-from fairpool.active._state import QueryState, model_output
+from fairpool.active._state import QueryState, rows_output
 from fairpool.active.strategies._newton_refit import (
     _BLOCK_ELEMENTS,
     DEFAULT_NEWTON_STEPS,
@@ -225,10 +225,12 @@ def _refit_outputs(state: QueryState, cand: np.ndarray, soft: bool) -> Iterator[
     """
     X_lab = np.asarray(state.labelled.X)
     y_lab = np.asarray(state.labelled.y)
-    X_ref, g_ref = state.validation.X, state.validation.groups
     X_fit = np.empty((X_lab.shape[0] + 1, X_lab.shape[1]), dtype=X_lab.dtype)
     X_fit[:-1] = X_lab
     g_fit = np.append(np.asarray(state.labelled.groups), 0)
+    # clusters travel with the rows (a mixed-effects learner's fit needs them)
+    c_lab, c_pool = state.labelled.clusters, state.pool.clusters
+    c_fit = None if c_lab is None or c_pool is None else np.append(np.asarray(c_lab), 0)
     # 2·m fits take seconds to minutes (20 s for one query of 500 candidates on Adult)
     bar = TerminalProgress("FAL: exact refits", 2 * cand.shape[0], unit="refits",
                            show=None if cand.shape[0] >= _PROGRESS_MIN_CANDIDATES else False)
@@ -238,15 +240,18 @@ def _refit_outputs(state: QueryState, cand: np.ndarray, soft: bool) -> Iterator[
         for i, c in enumerate(cand):
             X_fit[-1] = state.pool.X[c]
             g_fit[-1] = state.pool.groups[c]
+            if c_fit is not None:
+                c_fit[-1] = c_pool[c]
             learner = state.make_learner()
             _warm_start_from(learner, state.model)
-            fit_with_groups(learner, X_fit, y_fit, g_fit.copy())
+            fit_with_groups(learner, X_fit, y_fit, g_fit.copy(),
+                            clusters=None if c_fit is None else c_fit.copy())
             if soft:
-                out[i] = model_output(learner, "predict_proba", X_ref, g_ref)[
+                out[i] = rows_output(learner, "predict_proba", state.validation)[
                     :, _positive_column(learner)
                 ]
             else:
-                out[i] = model_output(learner, "predict", X_ref, g_ref)
+                out[i] = rows_output(learner, "predict", state.validation)
             bar.advance()
         yield out
     bar.close()
@@ -365,11 +370,11 @@ def current_disparity(
         logits = NewtonRefit(state, steps=1).current_logits  # steps only move candidates
         out = expit(logits) if soft else (logits > 0).astype(np.float32)
     elif soft:
-        out = model_output(
-            state.model, "predict_proba", state.validation.X, state.validation.groups
-        )[:, _positive_column(state.model)]
+        out = rows_output(state.model, "predict_proba", state.validation)[
+            :, _positive_column(state.model)
+        ]
     else:
-        out = model_output(state.model, "predict", state.validation.X, state.validation.groups)
+        out = rows_output(state.model, "predict", state.validation)
     return float(_disparity_batch(out[None, :], state, fairness)[0])
 
 

@@ -40,7 +40,7 @@ from typing import Any, Literal
 import numpy as np
 
 from fairpool.active._registry import make_strategy, register_strategy
-from fairpool.active._state import QueryState, model_output
+from fairpool.active._state import QueryState, rows_output
 from fairpool.active._strategy import Strategy, check_query_size, top_k
 from fairpool.active.strategies._uncertainty import entropy_score
 from fairpool.errors import InvalidInputError, NonBinaryLabelError, SingleGroupError
@@ -373,9 +373,7 @@ class FalconSampling(Strategy):
         validation = state.validation
         y_val = np.asarray(validation.y)
         check_binary_labels(y_val, who="Falcon's validation set")
-        y_hat = model_output(state.model, "predict", validation.X, validation.groups).astype(
-            np.int64
-        )
+        y_hat = rows_output(state.model, "predict", validation).astype(np.int64)
         targets, disparity = target_pairs(
             y_val, y_hat, validation.groups, state.n_groups, fairness=self.fairness
         )

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fairpool.active._registry import register_strategy
-from fairpool.active._state import QueryState, model_output
+from fairpool.active._state import QueryState, rows_output
 from fairpool.active._strategy import Strategy, check_query_size
 from fairpool.metrics import group_means
 
@@ -85,7 +85,7 @@ class GroupAwareRandomSampling(Strategy):
         validation = state.validation
         errors = group_error_rates(
             np.asarray(validation.y),
-            model_output(state.model, "predict", validation.X, validation.groups),
+            rows_output(state.model, "predict", validation),
             validation.groups,
             n_groups=state.n_groups,
         )

@@ -41,7 +41,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from fairpool.active._registry import register_strategy
-from fairpool.active._state import QueryState
+from fairpool.active._state import QueryState, model_output
 from fairpool.active._strategy import Strategy, check_query_size, check_state_keys, top_k
 from fairpool.active.strategies._expected_fairness import (
     UpdateMethod,
@@ -213,10 +213,34 @@ def facagen_terms(
     if causal:
         if counterfactuals is None:
             counterfactuals = state_counterfactual_model(state)
+        model = state.model
+        if state.pool.clusters is not None:  # counterfactual rows stay in their cluster
+            model = _proba_in_clusters(state.model, state.pool.clusters)
         cause = counterfactual_inconsistency(
-            state.model, state.pool.X, state.pool.groups, counterfactuals
+            model, state.pool.X, state.pool.groups, counterfactuals
         )
     return FacaGenTerms(informativeness=info, fairness=fair, causal=cause)
+
+
+def _proba_in_clusters(model: Any, clusters: np.ndarray) -> Any:
+    """``model.predict_proba`` as a function of the pool rows or of their counterfactuals.
+
+    :func:`~fairpool.causal.counterfactual_inconsistency` scores the ``n`` pool rows,
+    then ``k`` stacked blocks of their counterfactuals (the same rows with another
+    group's sensitive attribute, in the same order); a counterfactual stays in its
+    row's cluster, so each block gets the pool rows' ``clusters`` (a mixed-effects
+    learner then predicts with the random effects, as on the pool itself).
+    """
+    clusters = np.asarray(clusters)
+
+    def proba(X: np.ndarray) -> np.ndarray:
+        blocks, left = divmod(X.shape[0], max(clusters.shape[0], 1))
+        if left:
+            raise InvalidInputError(
+                f"{X.shape[0]} rows are not blocks of the {clusters.shape[0]} pool rows")
+        return model_output(model, "predict_proba", X, None, np.tile(clusters, blocks))
+
+    return proba
 
 
 def facagen_scores(terms: FacaGenTerms, lam: float, gamma: float) -> np.ndarray:

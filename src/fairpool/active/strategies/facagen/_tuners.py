@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from fairpool.active._state import QueryState, model_output
+from fairpool.active._state import QueryState, rows_output
 from fairpool.active._strategy import check_state_keys
 from fairpool.errors import InvalidInputError, SingleGroupError, UndefinedMetricError
 from fairpool.learners import fit_with_groups
@@ -116,7 +116,8 @@ def validation_metrics(state: QueryState, *, folds: int = 3) -> RoundMetrics:
     the labelled set's out-of-fold predictions are used instead: ``folds``-fold,
     stratified, seeded refits of ``state.make_learner()`` (scikit-learn's
     ``StratifiedKFold``, the folds ``cross_val_predict`` would make, with the groups
-    passed to both fit and predict). Too few rows of a class for the folds: in-sample.
+    and clusters passed to both fit and predict). Too few rows of a class for the
+    folds: in-sample.
 
     Parameters
     ----------
@@ -138,11 +139,14 @@ def validation_metrics(state: QueryState, *, folds: int = 3) -> RoundMetrics:
         X = np.asarray(validation.X)
         pred = np.empty_like(y)
         cv = StratifiedKFold(folds, shuffle=True, random_state=0)
+        clusters = validation.clusters
         for train, test in cv.split(X, y):
-            learner = fit_with_groups(state.make_learner(), X[train], y[train], groups[train])
-            pred[test] = model_output(learner, "predict", X[test], groups[test])
+            learner = fit_with_groups(
+                state.make_learner(), X[train], y[train], groups[train],
+                clusters=None if clusters is None else np.asarray(clusters)[train])
+            pred[test] = rows_output(learner, "predict", validation, test)
     else:
-        pred = model_output(state.model, "predict", validation.X, groups)
+        pred = rows_output(state.model, "predict", validation)
     return prediction_metrics(y, np.asarray(pred), groups)
 
 
