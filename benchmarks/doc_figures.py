@@ -48,6 +48,7 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "make_run": ("final.csv",),
     "panda": ("final.csv", "curves.csv", "training.csv", "summary.md"),
     "panda_eb": ("final.csv", "training.csv"),
+    "panda_rho": ("rho.csv", "training.csv"),
     "panda_baselines": ("final.csv", "summary.csv", "summary.md"),
 }
 
@@ -195,6 +196,18 @@ def panda_training() -> str:
     return "\n".join(lines) + "\n\n" + made_by(*runs)
 
 
+def panda_rho() -> str:
+    """docs/reproduce-panda.md: the rho sweep, meta-train against test DP per bound."""
+    rho = _read("panda_rho", "rho.csv").sort_values("rho")
+    lines = ["| ρ | meta-train DP (Table 1) | test DP (Table 1) | test F1 | iterations |",
+             "|---|---|---|---|---|"]
+    for row in rho.itertuples(index=False):
+        lines.append(f"| {row.rho:g} | {row.train_disparity:.3f} | {row.test_disparity:.3f} | "
+                     f"{row.test_f1:.3f} | {int(row.episodes)} |")
+    return ("Seed 0, one policy per bound, all 400 labels in one forward pass:\n\n"
+            + "\n".join(lines) + "\n\n" + made_by("panda_rho"))
+
+
 def baselines_table() -> str:
     """docs/reproduce-panda-baselines.md: the script's summary.md, as it wrote it."""
     text = (RESULTS / "panda_baselines" / "summary.md").read_text(encoding="utf-8").strip()
@@ -217,6 +230,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("panda-fig1", "docs/reproduce-panda.md", panda_fig1, ("panda",)),
     Block("panda-fig2", "docs/reproduce-panda.md", panda_fig2, ("panda",)),
     Block("panda-training", "docs/reproduce-panda.md", panda_training, ("panda",)),
+    Block("panda-rho", "docs/reproduce-panda.md", panda_rho, ("panda_rho",)),
     Block("baselines", "docs/reproduce-panda-baselines.md", baselines_table,
           ("panda_baselines",)),
 )
@@ -270,9 +284,9 @@ def record(run: str, source: Path, command: str, commit: str | None, note: str) 
     for name in RUN_FILES[run]:
         if (source / name).exists():
             shutil.copyfile(source / name, dest / name)
-    if commit is None:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=True,
-                                capture_output=True, text=True).stdout.strip()
+    # the full hash, also of an abbreviated --commit (a block quotes its first 10 digits)
+    commit = subprocess.run(["git", "rev-parse", "--verify", f"{commit or 'HEAD'}^{{commit}}"],
+                            cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
     info = {"command": command, "commit": commit,
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"), "note": note}
     (dest / "provenance.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
