@@ -113,9 +113,9 @@ TASKS = {"adult": "classification", "hsb82": "regression", "star": "regression"}
 #: ``medl``, ``fair_medl``), so Fair MEDL is compared with the same network without
 #: its fairness adversaries; the fairness weight to ``fair_medl``.
 TUNED: dict[str, dict[str, float]] = {
-    "adult": {"cluster_adversary_weight": 0.03, "fairness_weight": 0.3},
+    "adult": {"cluster_adversary_weight": 0.3, "fairness_weight": 0.3},
     "hsb82": {"cluster_adversary_weight": 0.03, "fairness_weight": 0.3},
-    "star": {"cluster_adversary_weight": 0.3, "fairness_weight": 0.3},
+    "star": {"cluster_adversary_weight": 1.0, "fairness_weight": 0.3},
 }
 
 
