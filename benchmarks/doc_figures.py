@@ -49,6 +49,20 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "panda": ("final.csv", "curves.csv", "training.csv", "summary.md"),
     "panda_eb": ("final.csv", "training.csv"),
     "panda_baselines": ("final.csv", "summary.csv", "summary.md"),
+    # benchmarks/panda_training.py --out
+    "speed_panda": ("panda_speed.csv", "panda_context.csv"),
+    # benchmarks/metrics.py --out
+    "metrics": ("metrics_speed.csv", "metrics_strings.csv", "versions.json"),
+    # benchmarks/selection_scale.py --out
+    "selection_scale": ("selection_scale.csv",),
+    # benchmarks/fal_agreement.py --out
+    "fal_agreement": ("fal_agreement.csv",),
+    # benchmarks/fair_reduction_compas.py --out
+    "fair_reduction": ("fair_reduction.csv",),
+    # benchmarks/genomes1000_signature.py --out
+    "genomes1000_signature": ("genomes1000_signature.csv",),
+    # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
+    "facagen_terms": ("runs.csv", "table.md"),
 }
 
 
@@ -107,7 +121,8 @@ def readme_make_run() -> str:
         lines.append(f"| {grid} | {strategy} | {part['seed'].nunique()} | "
                      f"{mean_sd(part['f1'])} | {mean_sd(part['demographic_parity'])} | "
                      f"{mean_sd(part['demographic_parity_to_overall'])} |")
-    return "\n".join(lines) + "\n\n" + made_by("make_run")
+    parts = ["\n".join(lines), run_note("make_run"), made_by("make_run")]
+    return "\n\n".join(p for p in parts if p)
 
 
 def _panda_rows(final: pd.DataFrame, strategy: str) -> pd.DataFrame:
@@ -201,6 +216,342 @@ def baselines_table() -> str:
     return text + "\n\n" + made_by("panda_baselines")
 
 
+# ---------------------------------------------------------------------------
+# speed benchmarks: timings are under whatever load the run met (its note says),
+# so the blocks quote ratios measured in the same run beside the absolute times
+# ---------------------------------------------------------------------------
+def run_note(run: str) -> str:
+    """``Conditions: <note>.`` from the run's provenance (empty when it has none)."""
+    text = provenance(run).get("note", "").strip().rstrip(".")
+    return f"Conditions: {text}." if text else ""
+
+
+def _metrics_rows() -> list[dict]:
+    speed = _read("metrics", "metrics_speed.csv")
+    rows = speed.to_dict("records")
+    for row in rows:  # the script's own renderer writes "-" for a size fairlearn skipped
+        if pd.isna(row["fairlearn_s"]):
+            row["fairlearn_s"] = None
+    return rows
+
+
+def _metrics_versions() -> dict:
+    return json.loads((RESULTS / "metrics" / "versions.json").read_text(encoding="utf-8"))
+
+
+def _speedups(speed: pd.DataFrame, n: int) -> pd.Series:
+    part = speed[(speed["n"] == n) & speed["fairlearn_s"].notna()]
+    return part["fairlearn_s"] / part["fairpool_s"]
+
+
+def metrics_speed() -> str:
+    """docs/metrics.md: fairpool against fairlearn by size and grouping, and memory."""
+    script = _load_script("metrics")
+    speed = _read("metrics", "metrics_speed.csv")
+    v = _metrics_versions()
+    timed = speed[speed["fairlearn_s"].notna()]
+    largest = int(timed["n"].max())
+    ratios = _speedups(speed, largest)
+    at_largest = speed[speed["n"] == largest]
+    one_col = at_largest[~at_largest["groups"].str.contains("cols")]
+    two_col = at_largest[at_largest["groups"].str.contains("cols")]
+    head = (f"numpy {v['numpy']}, pandas {v['pandas']}, fairlearn {v['fairlearn']}, Python "
+            f"{v['python']}, {v['cpus']} CPUs, OMP_NUM_THREADS={v['omp_num_threads']}; best "
+            f"of {v['repeats']} (one call when a call takes over 2 s); fairlearn timed up to "
+            f"n = {v['fairlearn_max_n']:.0e}, fairpool up to n = {v['max_n']:.0e}.")
+    summary = (f"At n = {largest:.0e} fairpool is {ratios.min():,.0f}–{ratios.max():,.0f}× "
+               f"faster than fairlearn for DP and EO differences (target: ≥ 100×), and its "
+               f"peak extra memory is at most {one_col['extra_ratio'].max():.3f}× the inputs "
+               f"with one sensitive column")
+    if len(two_col):
+        summary += (f" ({two_col['extra_ratio'].max():.3f}× for the two-column "
+                    f"intersection)")
+    summary += " (target: < 3×)."
+    parts = [head, script.render(_metrics_rows()), summary, run_note("metrics"),
+             made_by("metrics")]
+    return "\n\n".join(p for p in parts if p)
+
+
+def metrics_strings() -> str:
+    """docs/metrics.md: every binary group metric on string groups against the floor."""
+    script = _load_script("metrics")
+    strings = _read("metrics", "metrics_strings.csv")
+    floor = strings[strings["metric"] == "floor"].iloc[0]
+    timed = [(r.metric, r.seconds) for r in strings[strings["metric"] != "floor"]
+             .itertuples(index=False)]
+    worst = max(seconds for _, seconds in timed) / floor["seconds"]
+    table = script.render_string_groups(int(floor["n"]), float(floor["seconds"]), timed)
+    return (table + f"\n\nEvery metric is within {worst:.2f}x of the floor (target 1.5x).\n\n"
+            + made_by("metrics"))
+
+
+def readme_metrics() -> str:
+    """README: the metrics speed bullet, from the same results as docs/metrics.md."""
+    speed = _read("metrics", "metrics_speed.csv")
+    timed = speed[speed["fairlearn_s"].notna()]
+    largest = int(timed["n"].max())
+    ratios = _speedups(speed, largest)
+    dp2 = timed[(timed["n"] == largest) & (timed["groups"] == "2")
+                & (timed["metric"] == "demographic_parity_difference")].iloc[0]
+    at_largest = speed[speed["n"] == largest]
+    text = (f"at n = {largest:.0e} rows, demographic-parity and equalized-odds differences "
+            f"are **{ratios.min():,.0f}–{ratios.max():,.0f}× faster than fairlearn "
+            f"{_metrics_versions()['fairlearn']}** (e.g. {dp2['fairpool_s'] * 1e3:.1f} ms vs "
+            f"{dp2['fairlearn_s']:.1f} s for DP with 2 groups), equal to it to 1e-12 (the "
+            f"script stops otherwise), with peak extra memory ≤ "
+            f"{at_largest['extra_ratio'].max():.2f}× the input arrays")
+    top = int(speed["n"].max())
+    if top > largest:
+        at_top = speed[speed["n"] == top]["fairpool_s"]
+        text += f"; n = {top:.0e} rows in {at_top.min():.2f}–{at_top.max():.2f} s"
+    return text + ".\n\n" + made_by("metrics")
+
+
+def _selection() -> pd.DataFrame:
+    return _read("selection_scale", "selection_scale.csv")
+
+
+def selection_table() -> str:
+    """docs/fal.md: one selection round's wall seconds by pool size, with growth ratios."""
+    frame = _selection()
+    train = frame[frame["strategy"] == "train logreg"].iloc[0]
+    rounds = frame[frame["strategy"] != "train logreg"]
+    table = rounds.pivot(index="pool_rows", columns="strategy", values="seconds")
+    table = table[list(dict.fromkeys(rounds["strategy"]))].sort_index()
+    header = "| pool rows | " + " | ".join(f"{c} s | growth" for c in table.columns) + " |"
+    lines = [header, "|---" * (1 + 2 * len(table.columns)) + "|"]
+    previous = None
+    for rows, values in table.iterrows():
+        cells = []
+        for column in table.columns:
+            cells.append(f"{values[column]:.3g}")
+            cells.append("-" if previous is None else f"{values[column] / previous[column]:.1f}x")
+        lines.append(f"| {rows:.0e} | " + " | ".join(cells) + " |")
+        previous = values
+    head = (f"One `select(state, k={train['k']})` per cell, wall seconds, best of "
+            f"{train['repeats']} (fal_fast: {train['fal_repeats']}); {train['n_features']} "
+            f"float32 features, {train['n_labelled']} labelled rows, reference "
+            f"{train['n_reference']}; threads = {train['threads']}. Training the `logreg` "
+            f"(best of {train['repeats']}): {train['seconds']:.3f} s.")
+    parts = [head, "\n".join(lines), run_note("selection_scale"), made_by("selection_scale")]
+    return "\n\n".join(p for p in parts if p)
+
+
+def readme_selection() -> str:
+    """README: one entropy round on the largest pool, and its growth with the pool."""
+    frame = _selection()
+    entropy = frame[frame["strategy"] == "entropy"].sort_values("pool_rows")
+    largest = entropy.iloc[-1]
+    rows, seconds = entropy["pool_rows"].to_numpy(), entropy["seconds"].to_numpy()
+    grown = ", ".join(f"{seconds[i + 1] / seconds[i]:.1f}× from {rows[i]:.0e} to "
+                      f"{rows[i + 1]:.0e} rows" for i in range(len(rows) - 1))
+    return (f"one entropy round on a {largest['pool_rows']:.0e} × {largest['n_features']} "
+            f"pool takes {largest['seconds']:.2f} s (target < 2 s); its time grew {grown} "
+            f"(linear growth would be the ratio of the rows; fixed costs keep it below at "
+            f"small pools).\n\n" + made_by("selection_scale"))
+
+
+def _fal() -> tuple[pd.DataFrame, pd.DataFrame, tuple[int, ...]]:
+    script = _load_script("fal_agreement")
+    frame = _read("fal_agreement", "fal_agreement.csv")
+    steps = tuple(sorted(int(c[4:-2]) for c in frame.columns
+                         if c.startswith("fast") and c.endswith("_s")))
+    return frame, script.summarise(frame, steps), steps
+
+
+def _default_steps() -> int:
+    from fairpool.active import make_strategy
+
+    return int(make_strategy("fal_fast").newton_steps)
+
+
+def fal_table() -> str:
+    """docs/fal.md: exact FAL against fal_fast, per dataset (agreement and CPU time)."""
+    frame, table, steps = _fal()
+    default = _default_steps()
+    first = frame.iloc[0]
+    columns = list(table["dataset"])
+    lines = ["| | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+
+    def row(label: str, cells: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("features (one-hot encoded)", [str(v) for v in table["features"]])
+    row("queries", [str(v) for v in table["queries"]])
+    row("exact `fal`, CPU s/query", [f"{v:.3g}" for v in table["fal s/query"]])
+    for s in sorted(steps, key=lambda x: x != default):
+        tag = f"{s} step{'s' if s > 1 else ''}" + (" (default)" if s == default else "")
+        row(f"`fal_fast`, {tag}: same pick / fal's pick in top 3 / CPU s per query / "
+            "speed-up", [f"{100 * a:.0f}% / {100 * t:.0f}% / {q:.3g} / {x:,.0f}x" for a, t, q, x in
+                         zip(table[f"agree (steps={s})"], table[f"in top-3 (steps={s})"],
+                             table[f"fal_fast s/query (steps={s})"],
+                             table[f"speed-up (steps={s})"], strict=True)])
+    seeds = frame.groupby("dataset")["seed"].nunique().max()
+    rounds = frame.groupby(["dataset", "seed"])["round"].nunique().max()
+    head = (f"Labelled {first['n_labelled']}, pool {first['n_pool']}, reference "
+            f"{first['n_validation']}; {seeds} seeds × {rounds} rounds per dataset; k = 1, "
+            "α = 0.6, demographic parity. Times are CPU seconds of one process "
+            "(`time.process_time`, one thread), so the machine's load changes them less "
+            "than wall times.")
+    parts = [head, "\n".join(lines), run_note("fal_agreement"), made_by("fal_agreement")]
+    return "\n\n".join(p for p in parts if p)
+
+
+def readme_fal() -> str:
+    """README: the FAL exact-vs-fast bullet."""
+    frame, table, _ = _fal()
+    s = _default_steps()
+    table = table.set_index("dataset")
+    names = [d for d in ("adult", "compas") if d in table.index] or list(table.index)
+    label = {"adult": "Adult", "compas": "COMPAS"}
+    agree = " and ".join(f"{100 * table.loc[d, f'agree (steps={s})']:.0f}%"
+                         f"{' of queries' if i == 0 else ''} on {label.get(d, d)}"
+                         for i, d in enumerate(names))
+    faster = " and ".join(f"{table.loc[d, f'speed-up (steps={s})']:,.0f}×" for d in names)
+    first = names[0]
+    return (f"{int(table['queries'].iloc[0])} queries per dataset, pool "
+            f"{frame['n_pool'].iloc[0]:,}: `fal_fast` picks the same example as exact FAL in "
+            f"{agree}, at {faster} less CPU per query ({label.get(first, first)}: "
+            f"{table.loc[first, f'fal_fast s/query (steps={s})']:.3f} s vs "
+            f"{table.loc[first, 'fal s/query']:.1f} s).\n\n" + made_by("fal_agreement"))
+
+
+def panda_speed() -> str:
+    """docs/reproduce-panda.md "Speed": meta-training and one selection's cost."""
+    speed = _read("speed_panda", "panda_speed.csv").iloc[0]
+    context = _read("speed_panda", "panda_context.csv")
+    full, ctx = speed["forward_full_s"], speed["forward_context_s"]
+    lines = [
+        "| what | figure |", "|---|---|",
+        f"| device, torch threads | {speed['device']}, {speed['threads']} |",
+        f"| meta-training (seed {speed['seed']}, constraint {speed['constraint']}, ρ = "
+        f"{speed['rho']}, patience {speed['patience']} evaluations) | "
+        f"{speed['training_seconds']:.0f} s, {speed['episodes']} iterations, stopped: "
+        f"{speed['stopped']} |",
+        f"| final constraint on the held-out meta-train tasks | {speed['train_constraint']:.3f} "
+        f"(random selection {speed['train_random_constraint']:.3f}), F1 "
+        f"{speed['train_f1']:.3f} (random {speed['train_random_f1']:.3f}) |",
+        f"| one forward pass over the {speed['pool_rows']:,}-row pool, full attention | "
+        f"{full * 1e3:.0f} ms |",
+        f"| the same with the attention context ({speed['context_rows']:,} rows) | "
+        f"{ctx * 1e3:.0f} ms ({full / ctx:.1f}× faster) |",
+        f"| whole PANDA `select` (standardise, fit h0, features, one forward pass) | "
+        f"{speed['select_s'] * 1e3:.0f} ms |",
+        f"| entropy sampling's `select` | {speed['entropy_select_s'] * 1e3:.1f} ms (PANDA is "
+        f"{speed['select_over_entropy']:.0f}× slower) |",
+        f"| logit correlation, full attention vs context | "
+        f"{speed['logit_correlation_full_vs_context']:.5f} |",
+    ]
+    for label in ("context", "full"):
+        part = context[context["attention"] == label]
+        name = "attention context" if label == "context" else "full attention"
+        lines.append(f"| test after B = 400, {name} ({len(part)} selection seeds) | DP vs "
+                     f"overall {mean_sd(part['demographic_parity_to_overall'])}, DP max − min "
+                     f"{mean_sd(part['demographic_parity'])}, F1 {mean_sd(part['f1'])} |")
+    parts = ["\n".join(lines), run_note("speed_panda"), made_by("speed_panda")]
+    return "\n\n".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------------------
+# small reproductions behind README bullets
+# ---------------------------------------------------------------------------
+def _per_seed(values: pd.Series) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
+
+
+def fair_reduction() -> str:
+    """docs/strategies-fair-baselines.md: test DP of the plain and the reduction models."""
+    frame = _read("fair_reduction", "fair_reduction.csv").sort_values(["strategy", "seed"])
+    seeds = sorted(frame["seed"].unique().tolist())
+    lines = ["| strategy | test DP (max − min), per seed | mean ± sd | accuracy, mean ± sd |",
+             "|---|---|---|---|"]
+    for name in ("random", "fairlearn", "margin", "fairlearn_al"):
+        part = frame[frame["strategy"] == name]
+        lines.append(f"| {name} | {_per_seed(part['demographic_parity'])} | "
+                     f"{mean_sd(part['demographic_parity'])} | {mean_sd(part['accuracy'])} |")
+    head = (f"COMPAS (sex); 400 initial rows, one round of 50, 3,000 test rows; `logreg`; "
+            f"seeds {seeds[0]}–{seeds[-1]}:")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("fair_reduction")
+
+
+def readme_fair_reduction() -> str:
+    """README: the COMPAS fairness-reduction bullet."""
+    frame = _read("fair_reduction", "fair_reduction.csv")
+    dp = frame.groupby("strategy")["demographic_parity"]
+    acc = frame.groupby("strategy")["accuracy"].mean()
+    return (f"`fairlearn` takes test DP from {mean_sd(dp.get_group('random'))} (random "
+            f"picks, plain `logreg`) to {mean_sd(dp.get_group('fairlearn'))} after one batch "
+            f"of 50 labels on 400, over {frame['seed'].nunique()} seeds, at accuracy "
+            f"{acc['fairlearn']:.3f} against {acc['random']:.3f}.\n\n" + made_by("fair_reduction"))
+
+
+def _signature() -> pd.DataFrame:
+    return _read("genomes1000_signature", "genomes1000_signature.csv")
+
+
+def genomes1000_signature() -> str:
+    """docs/datasets.md: XGBoost on recorded labels, mean and range over seeds."""
+    frame = _signature()
+    rows = (("demographic-parity gap (max − min positive-prediction rate over the 5 "
+             "groups)", "demographic_parity"),
+            ("TPR against `y_true`, AFR and SAS pooled", "tpr_true_afr_sas"),
+            ("TPR against `y_true`, AMR, EAS, EUR pooled", "tpr_true_others"),
+            ("TPR against recorded `y`, AFR and SAS pooled", "tpr_recorded_afr_sas"),
+            ("TPR against recorded `y`, AMR, EAS, EUR pooled", "tpr_recorded_others"))
+    n = len(frame)
+    lines = ["| quantity | mean | range over " + f"{n} seeds |", "|---|---|---|"]
+    for label, column in rows:
+        values = frame[column]
+        lines.append(f"| {label} | {values.mean():.3f} | {values.min():.3f} – "
+                     f"{values.max():.3f} |")
+    for label, side in (("AFR, SAS", "afr_sas"), ("AMR, EAS, EUR", "others")):
+        low, high = frame[f"tpr_true_min_{side}"], frame[f"tpr_true_max_{side}"]
+        lines.append(f"| per-group TPR against `y_true`, {label}: lowest and highest "
+                     f"group | {low.mean():.3f}, {high.mean():.3f} | {low.min():.3f} – "
+                     f"{high.max():.3f} |")
+    head = (f"Seeds {frame['seed'].min()}–{frame['seed'].max()}; {frame['n_train'].iloc[0]:,} "
+            f"training and {frame['n_test'].iloc[0]} test rows:")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("genomes1000_signature")
+
+
+def readme_genomes1000() -> str:
+    """README: the genomes1000 sanity-signature bullet."""
+    frame = _signature()
+    return (f"({len(frame)} seeds): XGBoost on recorded labels has a DP gap of "
+            f"{frame['demographic_parity'].mean():.3f} and a true-positive rate of "
+            f"{frame['tpr_true_afr_sas'].mean():.2f} in AFR+SAS against "
+            f"{frame['tpr_true_others'].mean():.2f} elsewhere.\n\n"
+            + made_by("genomes1000_signature"))
+
+
+def facagen_terms() -> str:
+    """docs/reproduce-facagen.md: the script's table.md, its headings moved under the page's."""
+    text = (RESULTS / "facagen_terms" / "table.md").read_text(encoding="utf-8")
+    lines = [f"##{line}" if line.startswith("## ") else line
+             for line in text.strip().splitlines() if not line.startswith("# ")]
+    return "\n".join(lines).strip() + "\n\n" + made_by("facagen_terms")
+
+
+def readme_facagen() -> str:
+    """README: FACA-GEN on genomes1000 (999 samples) against entropy and the seed model."""
+    runs = _read("facagen_terms", "runs.csv")
+    part = runs[runs["dataset"] == "genomes1000:999"]
+    by = part.groupby("method")
+    entropy = by.get_group("entropy")
+    ucb, ucb_gp, cc = (by.get_group(m) for m in ("facagen_ucb", "facagen_ucb_gp",
+                                                  "facagen_ucb+cc"))
+    return (f"genomes1000, 999 samples, {entropy['seed'].nunique()} seeds, 10 rounds of 50: "
+            f"DP {mean_sd(entropy['before_demographic_parity'])} before active learning, "
+            f"{mean_sd(entropy['demographic_parity'])} after entropy sampling, "
+            f"{mean_sd(ucb['demographic_parity'])} after FACA-GEN (UCB, expected-change "
+            f"F) and {mean_sd(ucb_gp['demographic_parity'])} with the group-parity F; the "
+            f"consistency learner (`+cc`) takes the counterfactual gap from "
+            f"{entropy['cf_gap'].mean():.3f} (entropy) to {cc['cf_gap'].mean():.3f} and the "
+            f"share of SHAP importance on the causal SNPs from "
+            f"{entropy['causal_share'].mean():.3f} to {cc['causal_share'].mean():.3f}.\n\n"
+            + made_by("facagen_terms"))
+
+
 @dataclass(frozen=True)
 class Block:
     """One generated block: where it lives and how it is rendered."""
@@ -219,6 +570,22 @@ BLOCKS: tuple[Block, ...] = (
     Block("panda-training", "docs/reproduce-panda.md", panda_training, ("panda",)),
     Block("baselines", "docs/reproduce-panda-baselines.md", baselines_table,
           ("panda_baselines",)),
+    Block("panda-speed", "docs/reproduce-panda.md", panda_speed, ("speed_panda",)),
+    Block("metrics-summary", "README.md", readme_metrics, ("metrics",)),
+    Block("metrics-speed", "docs/metrics.md", metrics_speed, ("metrics",)),
+    Block("metrics-strings", "docs/metrics.md", metrics_strings, ("metrics",)),
+    Block("selection-summary", "README.md", readme_selection, ("selection_scale",)),
+    Block("selection-scale", "docs/fal.md", selection_table, ("selection_scale",)),
+    Block("fal-summary", "README.md", readme_fal, ("fal_agreement",)),
+    Block("fal-agreement", "docs/fal.md", fal_table, ("fal_agreement",)),
+    Block("fair-reduction-summary", "README.md", readme_fair_reduction, ("fair_reduction",)),
+    Block("fair-reduction", "docs/strategies-fair-baselines.md", fair_reduction,
+          ("fair_reduction",)),
+    Block("genomes1000-summary", "README.md", readme_genomes1000, ("genomes1000_signature",)),
+    Block("genomes1000-signature", "docs/datasets.md", genomes1000_signature,
+          ("genomes1000_signature",)),
+    Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),
+    Block("facagen-terms", "docs/reproduce-facagen.md", facagen_terms, ("facagen_terms",)),
 )
 
 
@@ -268,8 +635,10 @@ def record(run: str, source: Path, command: str, commit: str | None, note: str) 
     dest = RESULTS / run
     dest.mkdir(parents=True, exist_ok=True)
     for name in RUN_FILES[run]:
-        if (source / name).exists():
-            shutil.copyfile(source / name, dest / name)
+        src, dst = source / name, dest / name
+        # a script may have written straight into the run's folder: nothing to copy then
+        if src.exists() and not (dst.exists() and src.samefile(dst)):
+            shutil.copyfile(src, dst)
     if commit is None:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=True,
                                 capture_output=True, text=True).stdout.strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -59,3 +60,147 @@ def test_check_finds_a_hand_edited_number_and_write_restores_it(figures, tmp_pat
     page.write_text("no block here\n")
     with pytest.raises(LookupError, match="no <!-- figures:t --> block"):
         figures.check((block,))
+
+
+# ---------------------------------------------------------------------------
+# each block's numbers, recomputed here from its results file with pandas/numpy
+# ---------------------------------------------------------------------------
+def _csv(figures, run: str, name: str) -> pd.DataFrame:
+    return pd.read_csv(figures.RESULTS / run / name)
+
+
+def _line(text: str, *starts: str) -> str:
+    """The one table line of ``text`` that begins with ``| start[0] | start[1] | ...``."""
+    prefix = "| " + " | ".join(starts) + " |"
+    found = [line for line in text.splitlines() if line.startswith(prefix)]
+    assert len(found) == 1, (prefix, found)
+    return found[0]
+
+
+def _msd(values) -> str:
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}"
+
+
+def test_metrics_blocks(figures) -> None:
+    speed = _csv(figures, "metrics", "metrics_speed.csv")
+    table = figures.metrics_speed()
+    short = {"demographic_parity_difference": "DP diff", "equalized_odds_difference": "EO diff"}
+    for row in speed.itertuples(index=False):
+        line = _line(table, f"{row.n:.0e}", row.groups, short[row.metric])
+        assert line.endswith(f"| {row.extra_ratio:.3f} |")
+        if np.isnan(row.fairlearn_s):
+            assert "| - | - |" in line
+        else:
+            assert f"| {row.fairlearn_s / row.fairpool_s:,.0f}x |" in line
+    timed = speed.dropna(subset=["fairlearn_s"])
+    largest = timed["n"].max()
+    ratio = (timed["fairlearn_s"] / timed["fairpool_s"])[timed["n"] == largest]
+    span = f"{ratio.min():,.0f}–{ratio.max():,.0f}×"
+    assert span in table and span in figures.readme_metrics()
+    dp2 = timed[(timed["n"] == largest) & (timed["groups"] == "2")
+                & (timed["metric"] == "demographic_parity_difference")]
+    assert f"{dp2['fairpool_s'].iloc[0] * 1e3:.1f} ms vs {dp2['fairlearn_s'].iloc[0]:.1f} s" \
+        in figures.readme_metrics()
+
+    strings = _csv(figures, "metrics", "metrics_strings.csv").set_index("metric")
+    block = figures.metrics_strings()
+    floor = strings.loc["floor", "seconds"]
+    for metric, seconds in strings.drop("floor")["seconds"].items():
+        assert f"| {seconds / floor:.2f}x |" in _line(block, metric)
+    assert f"within {strings.drop('floor')['seconds'].max() / floor:.2f}x" in block
+
+
+def test_selection_blocks(figures) -> None:
+    frame = _csv(figures, "selection_scale", "selection_scale.csv")
+    rounds = frame[frame["strategy"] != "train logreg"]
+    block = figures.selection_table()
+    sizes = sorted(rounds["pool_rows"].unique())
+    for before, size in zip([None, *sizes[:-1]], sizes, strict=True):
+        line = _line(block, f"{size:.0e}")
+        for strategy in rounds["strategy"].unique():
+            seconds = rounds[(rounds["pool_rows"] == size) & (rounds["strategy"] == strategy)]
+            value = seconds["seconds"].iloc[0]
+            assert f"| {value:.3g} |" in line
+            if before is not None:
+                previous = rounds[(rounds["pool_rows"] == before)
+                                  & (rounds["strategy"] == strategy)]["seconds"].iloc[0]
+                assert f"| {value / previous:.1f}x" in line
+    entropy = rounds[rounds["strategy"] == "entropy"].sort_values("pool_rows")
+    assert f"takes {entropy['seconds'].iloc[-1]:.2f} s" in figures.readme_selection()
+
+
+def test_fal_blocks(figures) -> None:
+    frame = _csv(figures, "fal_agreement", "fal_agreement.csv")
+    block, readme = figures.fal_table(), figures.readme_fal()
+    for _, part in frame.groupby("dataset"):
+        fal = part["fal_s"].mean()
+        for steps in (1, 2, 3):
+            if f"fast{steps}_s" not in part:
+                continue
+            same = 100 * part[f"fast{steps}_same"].astype(bool).mean()
+            top3 = 100 * part[f"fast{steps}_top3"].astype(bool).mean()
+            speedup = fal / part[f"fast{steps}_s"].mean()
+            assert f"{same:.0f}% / {top3:.0f}% / {part[f'fast{steps}_s'].mean():.3g} / " \
+                   f"{speedup:,.0f}x" in block
+            if steps == 3:  # fal_fast's default
+                label = {"adult": "Adult", "compas": "COMPAS"}[part["dataset"].iloc[0]]
+                assert re.search(rf"{same:.0f}%( of queries)? on {label}", readme)
+                assert f"{speedup:,.0f}×" in readme
+    queries = " | ".join(str(len(p)) for _, p in frame.groupby("dataset", sort=False))
+    assert f"| queries | {queries} |" in block
+
+
+def test_panda_speed_block(figures) -> None:
+    speed = _csv(figures, "speed_panda", "panda_speed.csv").iloc[0]
+    context = _csv(figures, "speed_panda", "panda_context.csv")
+    block = figures.panda_speed()
+    assert f"{speed['training_seconds']:.0f} s, {speed['episodes']} iterations" in block
+    assert f"{speed['forward_full_s'] / speed['forward_context_s']:.1f}× faster" in block
+    assert f"PANDA is {speed['select_s'] / speed['entropy_select_s']:.0f}× slower" in block
+    for label in ("context", "full"):
+        part = context[context["attention"] == label]
+        assert (f"DP vs overall {_msd(part['demographic_parity_to_overall'])}, DP max − min "
+                f"{_msd(part['demographic_parity'])}, F1 {_msd(part['f1'])}") in block
+
+
+def test_fair_reduction_blocks(figures) -> None:
+    frame = _csv(figures, "fair_reduction", "fair_reduction.csv")
+    block = figures.fair_reduction()
+    for name, part in frame.groupby("strategy"):
+        part = part.sort_values("seed")
+        line = _line(block, name)
+        assert " / ".join(f"{v:.2f}" for v in part["demographic_parity"]) in line
+        assert _msd(part["demographic_parity"]) in line and _msd(part["accuracy"]) in line
+    dp = frame.groupby("strategy")["demographic_parity"]
+    readme = figures.readme_fair_reduction()
+    assert f"from {_msd(dp.get_group('random'))}" in readme
+    assert f"to {_msd(dp.get_group('fairlearn'))}" in readme
+
+
+def test_genomes1000_blocks(figures) -> None:
+    frame = _csv(figures, "genomes1000_signature", "genomes1000_signature.csv")
+    block = figures.genomes1000_signature()
+    dp = frame["demographic_parity"]
+    assert f"| {dp.mean():.3f} | {dp.min():.3f} – {dp.max():.3f} |" in block
+    tpr = frame["tpr_true_afr_sas"]
+    assert f"| {tpr.mean():.3f} | {tpr.min():.3f} – {tpr.max():.3f} |" in block
+    readme = figures.readme_genomes1000()
+    assert f"DP gap of {dp.mean():.3f}" in readme and f"rate of {tpr.mean():.2f}" in readme
+
+
+def test_facagen_blocks(figures) -> None:
+    table = (figures.RESULTS / "facagen_terms" / "table.md").read_text(encoding="utf-8")
+    block = figures.facagen_terms()
+    rows = [line for line in table.splitlines() if line.startswith(("|", "- "))]
+    position = 0
+    for line in rows:  # every line of table.md, in its order
+        position = block.index(line, position) + len(line)
+    runs = _csv(figures, "facagen_terms", "runs.csv")
+    part = runs[runs["dataset"] == "genomes1000:999"]
+    readme = figures.readme_facagen()
+    entropy = part[part["method"] == "entropy"]
+    assert f"{_msd(entropy['demographic_parity'])} after entropy" in readme
+    cc = part[part["method"] == "facagen_ucb+cc"]
+    assert f"from {entropy['cf_gap'].mean():.3f} (entropy) to {cc['cf_gap'].mean():.3f}" \
+        in readme
