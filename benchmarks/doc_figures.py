@@ -61,6 +61,8 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "fair_reduction": ("fair_reduction.csv",),
     # benchmarks/genomes1000_signature.py --out
     "genomes1000_signature": ("genomes1000_signature.csv",),
+    # benchmarks/strategies_adult.py --out
+    "strategies_adult": ("strategies_adult.csv",),
     # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
     "facagen_terms": ("runs.csv", "table.md"),
 }
@@ -552,6 +554,21 @@ def readme_facagen() -> str:
             + made_by("facagen_terms"))
 
 
+def strategies_adult() -> str:
+    """docs/active-learning.md: the uncertainty and group baselines' final round on Adult."""
+    frame = _read("strategies_adult", "strategies_adult.csv")
+    groups = [c[len("picked_"):] for c in frame.columns if c.startswith("picked_")]
+    lines = [f"| strategy | F1 | accuracy | DP | EO | picked {'/'.join(groups)} |",
+             "|---|---|---|---|---|---|"]
+    for row in frame.itertuples(index=False):
+        picked = "/".join(str(getattr(row, f"picked_{g}")) for g in groups)
+        lines.append(f"| {row.strategy} | {row.f1:.3f} | {row.accuracy:.3f} | "
+                     f"{row.demographic_parity:.3f} | {row.equalized_odds:.3f} | {picked} |")
+    head = (f"Seed {frame['seed'].iloc[0]}, final round ({frame['n_labelled'].iloc[0]} "
+            "labelled); DP and EO are max − min over the groups:")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("strategies_adult")
+
+
 @dataclass(frozen=True)
 class Block:
     """One generated block: where it lives and how it is rendered."""
@@ -584,6 +601,8 @@ BLOCKS: tuple[Block, ...] = (
     Block("genomes1000-summary", "README.md", readme_genomes1000, ("genomes1000_signature",)),
     Block("genomes1000-signature", "docs/datasets.md", genomes1000_signature,
           ("genomes1000_signature",)),
+    Block("strategies-adult", "docs/active-learning.md", strategies_adult,
+          ("strategies_adult",)),
     Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),
     Block("facagen-terms", "docs/reproduce-facagen.md", facagen_terms, ("facagen_terms",)),
 )

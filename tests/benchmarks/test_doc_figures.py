@@ -204,3 +204,15 @@ def test_facagen_blocks(figures) -> None:
     cc = part[part["method"] == "facagen_ucb+cc"]
     assert f"from {entropy['cf_gap'].mean():.3f} (entropy) to {cc['cf_gap'].mean():.3f}" \
         in readme
+
+
+def test_strategies_adult_block(figures) -> None:
+    frame = _csv(figures, "strategies_adult", "strategies_adult.csv")
+    block = figures.strategies_adult()
+    for row in frame.itertuples(index=False):
+        cells = [f"{getattr(row, m):.3f}" for m in ("f1", "accuracy", "demographic_parity",
+                                                     "equalized_odds")]
+        picked = f"{row.picked_Female}/{row.picked_Male}"
+        assert _line(block, row.strategy) == (f"| {row.strategy} | " + " | ".join(cells)
+                                              + f" | {picked} |")
+        assert row.picked_Female + row.picked_Male == row.n_labelled - 100  # B labels bought
