@@ -57,6 +57,8 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "selection_scale": ("selection_scale.csv",),
     # benchmarks/fal_agreement.py --out
     "fal_agreement": ("fal_agreement.csv",),
+    # benchmarks/fal_agreement.py --noise-floor --out
+    "fal_noise_floor": ("fal_agreement.csv",),
     # benchmarks/fair_reduction_compas.py --out
     "fair_reduction": ("fair_reduction.csv",),
     # benchmarks/genomes1000_signature.py --out
@@ -418,6 +420,23 @@ def readme_fal() -> str:
             f"{table.loc[first, 'fal s/query']:.1f} s).\n\n" + made_by("fal_agreement"))
 
 
+def fal_noise_floor() -> str:
+    """docs/fal.md: how often a default-tolerance exact FAL agrees with the tight one."""
+    frame = _read("fal_noise_floor", "fal_agreement.csv")
+    s = _default_steps()
+    lines = ["| | " + " | ".join(frame["dataset"].unique()) + " |",
+             "|---" * (frame["dataset"].nunique() + 1) + "|"]
+    parts = [part for _, part in frame.groupby("dataset", sort=False)]
+    lines.append("| queries | " + " | ".join(str(len(p)) for p in parts) + " |")
+    lines.append("| exact FAL, default `logreg` (lbfgs, tol 1e-4): same pick as the tightly "
+                 "solved FAL | " + " | ".join(f"{100 * p['default_tol_same'].mean():.0f}%"
+                                              for p in parts) + " |")
+    lines.append(f"| `fal_fast` ({s} steps): same pick as the tightly solved FAL | "
+                 + " | ".join(f"{100 * p[f'fast{s}_same'].mean():.0f}%" for p in parts)
+                 + " |")
+    return "\n".join(lines) + "\n\n" + made_by("fal_noise_floor")
+
+
 def panda_speed() -> str:
     """docs/reproduce-panda.md "Speed": meta-training and one selection's cost."""
     speed = _read("speed_panda", "panda_speed.csv").iloc[0]
@@ -595,6 +614,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("selection-scale", "docs/fal.md", selection_table, ("selection_scale",)),
     Block("fal-summary", "README.md", readme_fal, ("fal_agreement",)),
     Block("fal-agreement", "docs/fal.md", fal_table, ("fal_agreement",)),
+    Block("fal-noise-floor", "docs/fal.md", fal_noise_floor, ("fal_noise_floor",)),
     Block("fair-reduction-summary", "README.md", readme_fair_reduction, ("fair_reduction",)),
     Block("fair-reduction", "docs/strategies-fair-baselines.md", fair_reduction,
           ("fair_reduction",)),

@@ -216,3 +216,15 @@ def test_strategies_adult_block(figures) -> None:
         assert _line(block, row.strategy) == (f"| {row.strategy} | " + " | ".join(cells)
                                               + f" | {picked} |")
         assert row.picked_Female + row.picked_Male == row.n_labelled - 100  # B labels bought
+
+
+def test_fal_noise_floor_block(figures) -> None:
+    frame = _csv(figures, "fal_noise_floor", "fal_agreement.csv")
+    block = figures.fal_noise_floor()
+    names = list(dict.fromkeys(frame["dataset"]))
+    loose = [100 * frame.loc[frame["dataset"] == d, "default_tol_same"].astype(bool).mean()
+             for d in names]
+    fast = [100 * frame.loc[frame["dataset"] == d, "fast3_same"].astype(bool).mean()
+            for d in names]
+    assert " | ".join(f"{v:.0f}%" for v in loose) + " |" in block.splitlines()[3]
+    assert " | ".join(f"{v:.0f}%" for v in fast) + " |" in block.splitlines()[4]
