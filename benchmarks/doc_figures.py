@@ -63,6 +63,8 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "fair_reduction": ("fair_reduction.csv",),
     # benchmarks/genomes1000_signature.py --out
     "genomes1000_signature": ("genomes1000_signature.csv",),
+    # benchmarks/falcon_authors_setup.py (--out benchmarks/results/falcon_authors_setup)
+    "falcon_authors_setup": ("falcon_authors_setup.csv", "falcon_authors_setup.md"),
     # benchmarks/strategies_adult.py --out
     "strategies_adult": ("strategies_adult.csv",),
     # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
@@ -573,6 +575,24 @@ def readme_facagen() -> str:
             + made_by("facagen_terms"))
 
 
+def falcon_authors() -> str:
+    """docs/reproduce-falcon.md: the authors' Falcon beside fairpool's, the script's summary."""
+    text = (RESULTS / "falcon_authors_setup" / "falcon_authors_setup.md").read_text(
+        encoding="utf-8").strip()
+    return text + "\n\n" + made_by("falcon_authors_setup")
+
+
+def readme_falcon() -> str:
+    """README: fairpool's Falcon (authors' learner settings) against the authors' code."""
+    frame = _read("falcon_authors_setup", "falcon_authors_setup.csv")
+    dp = frame.groupby("method", sort=False)["dp_final"]
+    ours, theirs = "fairpool falcon, authors' learner", "authors' Falcon (λ = 1)"
+    return (f"on the authors' own set-up ({frame['seed'].nunique()} seeds, the same rows), "
+            f"fairpool's `falcon` with the authors' learner settings ends at DP "
+            f"{mean_sd(dp.get_group(ours))} against their Falcon's "
+            f"{mean_sd(dp.get_group(theirs))}.\n\n" + made_by("falcon_authors_setup"))
+
+
 def strategies_adult() -> str:
     """docs/active-learning.md: the uncertainty and group baselines' final round on Adult."""
     frame = _read("strategies_adult", "strategies_adult.csv")
@@ -621,6 +641,9 @@ BLOCKS: tuple[Block, ...] = (
     Block("genomes1000-summary", "README.md", readme_genomes1000, ("genomes1000_signature",)),
     Block("genomes1000-signature", "docs/datasets.md", genomes1000_signature,
           ("genomes1000_signature",)),
+    Block("falcon-summary", "README.md", readme_falcon, ("falcon_authors_setup",)),
+    Block("falcon-authors", "docs/reproduce-falcon.md", falcon_authors,
+          ("falcon_authors_setup",)),
     Block("strategies-adult", "docs/active-learning.md", strategies_adult,
           ("strategies_adult",)),
     Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),

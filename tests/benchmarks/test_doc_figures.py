@@ -228,3 +228,23 @@ def test_fal_noise_floor_block(figures) -> None:
             for d in names]
     assert " | ".join(f"{v:.0f}%" for v in loose) + " |" in block.splitlines()[3]
     assert " | ".join(f"{v:.0f}%" for v in fast) + " |" in block.splitlines()[4]
+
+
+def test_falcon_blocks(figures) -> None:
+    frame = _csv(figures, "falcon_authors_setup", "falcon_authors_setup.csv")
+    summary, paired = figures.falcon_authors().split("\n\n")[:2]
+    authors = frame[frame["method"] == "authors' Falcon (λ = 1)"].set_index("seed")["dp_final"]
+    for method, part in frame.groupby("method", sort=False):
+        part = part.sort_values("seed")
+        line = _line(summary, method)
+        assert f"| {_msd(part['dp_final'])} |" in line
+        assert ", ".join(f"{v:.3f}" for v in part["dp_final"]) in line
+        if not method.startswith("authors"):
+            diff = part.set_index("seed")["dp_final"] - authors
+            assert _line(paired, method) == (f"| {method} | {diff.mean():+.3f} ± "
+                                             f"{diff.std(ddof=1):.3f} |")
+    dp = frame.groupby("method")["dp_final"]
+    readme = figures.readme_falcon()
+    ours = dp.get_group("fairpool falcon, authors' learner")
+    theirs = dp.get_group("authors' Falcon (λ = 1)")
+    assert f"DP {_msd(ours)} against their Falcon's {_msd(theirs)}" in readme
