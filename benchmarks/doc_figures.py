@@ -65,6 +65,8 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "genomes1000_signature": ("genomes1000_signature.csv",),
     # benchmarks/falcon_authors_setup.py (--out benchmarks/results/falcon_authors_setup)
     "falcon_authors_setup": ("falcon_authors_setup.csv", "falcon_authors_setup.md"),
+    # fairpool run examples/fis.toml + exports + benchmarks/fis_summary.py (docs/reproduce-fis.md)
+    "fis_table": ("fis_rounds.csv", "fis_runs.csv", "fis_table.md"),
     # benchmarks/strategies_adult.py --out
     "strategies_adult": ("strategies_adult.csv",),
     # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
@@ -593,6 +595,16 @@ def readme_falcon() -> str:
             f"{mean_sd(dp.get_group(theirs))}.\n\n" + made_by("falcon_authors_setup"))
 
 
+def fis_section(dataset: str) -> str:
+    """docs/reproduce-fis.md: one dataset's section of fis_summary.py's table.md."""
+    text = (RESULTS / "fis_table" / "fis_table.md").read_text(encoding="utf-8")
+    sections = {}
+    for chunk in text.split("### ")[1:]:
+        name, _, body = chunk.partition("\n")
+        sections[name.strip()] = body.strip()
+    return sections[dataset] + "\n\n" + made_by("fis_table")
+
+
 def strategies_adult() -> str:
     """docs/active-learning.md: the uncertainty and group baselines' final round on Adult."""
     frame = _read("strategies_adult", "strategies_adult.csv")
@@ -644,6 +656,9 @@ BLOCKS: tuple[Block, ...] = (
     Block("falcon-summary", "README.md", readme_falcon, ("falcon_authors_setup",)),
     Block("falcon-authors", "docs/reproduce-falcon.md", falcon_authors,
           ("falcon_authors_setup",)),
+    Block("fis-adult", "docs/reproduce-fis.md", lambda: fis_section("adult"), ("fis_table",)),
+    Block("fis-compas", "docs/reproduce-fis.md", lambda: fis_section("compas"),
+          ("fis_table",)),
     Block("strategies-adult", "docs/active-learning.md", strategies_adult,
           ("strategies_adult",)),
     Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),

@@ -248,3 +248,16 @@ def test_falcon_blocks(figures) -> None:
     ours = dp.get_group("fairpool falcon, authors' learner")
     theirs = dp.get_group("authors' Falcon (λ = 1)")
     assert f"DP {_msd(ours)} against their Falcon's {_msd(theirs)}" in readme
+
+
+def test_fis_blocks(figures) -> None:
+    rounds = _csv(figures, "fis_table", "fis_rounds.csv")
+    for dataset in ("adult", "compas"):
+        block = figures.fis_section(dataset)
+        part = rounds[rounds["dataset_label"] == dataset]
+        for strategy, runs in part.groupby("strategy_label"):
+            last = runs[runs["round"] == runs["round"].max()]  # one cell per seed
+            assert len(last) == runs["seed"].nunique()
+            cells = [_msd(last[m]) for m in ("accuracy", "f1", "demographic_parity",
+                                             "equalized_odds")]
+            assert _line(block, strategy).startswith(f"| {strategy} | " + " | ".join(cells))
