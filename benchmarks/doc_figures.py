@@ -67,6 +67,8 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "falcon_authors_setup": ("falcon_authors_setup.csv", "falcon_authors_setup.md"),
     # fairpool run examples/fis.toml + exports + benchmarks/fis_summary.py (docs/reproduce-fis.md)
     "fis_table": ("fis_rounds.csv", "fis_runs.csv", "fis_table.md"),
+    # benchmarks/reproduce_falcon.py --out
+    "falcon_reproduction": ("runs.csv", "summary.csv", "summary.md"),
     # benchmarks/strategies_adult.py --out
     "strategies_adult": ("strategies_adult.csv",),
     # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
@@ -605,6 +607,59 @@ def fis_section(dataset: str) -> str:
     return sections[dataset] + "\n\n" + made_by("fis_table")
 
 
+#: reproduce_falcon.py's method keys, as docs/reproduce-falcon.md names them.
+FALCON_METHODS = {"random": "random", "entropy": "entropy", "falcon": "falcon, λ = 1",
+                  "falcon_mix0.5": "falcon, λ = 0.5",
+                  "falcon_no_postpone": "falcon, λ = 1, no postponement",
+                  "fal_fast": "fal_fast (FAL-64, nested)", "dfa2l": "dfa2l"}
+
+
+def falcon_reproduction(split: str) -> str:
+    """docs/reproduce-falcon.md: one split's table (mean ± sd over seeds), best DP in bold."""
+    runs = _read("falcon_reproduction", "runs.csv")
+    runs = runs[runs["split"] == split]
+    methods = [m for m in FALCON_METHODS if m in set(runs["method"])]
+    best = min(methods, key=lambda m: runs.loc[runs["method"] == m, "dp_final"].mean())
+    lines = ["| method | DP before | DP at B = 200 | score at B = 200 | accuracy before | "
+             "accuracy at B | postponed |", "|---|---|---|---|---|---|---|"]
+    for method in methods:
+        part = runs[runs["method"] == method]
+        name, dp, score = FALCON_METHODS[method], mean_sd(part["dp_final"]), mean_sd(
+            1 - part["dp_final"])
+        if method == best:
+            name, dp, score = f"**{name}**", f"**{dp}**", f"**{score}**"
+        rate = part["postpone_rate"]
+        postponed = "–" if rate.isna().all() or (rate == 0).all() else (
+            f"{rate.mean():.2f} ± {rate.std(ddof=1):.2f}")
+        lines.append(f"| {name} | {mean_sd(part['dp_before'])} | {dp} | {score} | "
+                     f"{mean_sd(part['accuracy_before'])} | {mean_sd(part['accuracy_final'])} "
+                     f"| {postponed} |")
+    falcon = runs[runs["method"] == "falcon"].sort_values("seed")
+    per_seed = ", ".join(f"{v:.3f}" for v in falcon["dp_final"])
+    seconds = runs.groupby("method")["seconds"].median()
+    cost = ", ".join(f"{m} {seconds[m]:.1f} s" for m in methods)
+    return ("\n".join(lines) + f"\n\nFalcon λ = 1 per seed: DP {per_seed}. Median wall time "
+            f"per 200-round run: {cost}.\n\n" + made_by("falcon_reproduction"))
+
+
+def readme_falcon_reproduction() -> str:
+    """README: Falcon (λ = 1) on fairpool's 19 COMPAS features, both split make-ups."""
+    runs = _read("falcon_reproduction", "runs.csv")
+
+    def dp(split: str, method: str, column: str = "dp_final") -> pd.Series:
+        return runs[(runs["split"] == split) & (runs["method"] == method)][column]
+
+    paper = dp("paper", "falcon")
+    return (f"on fairpool's 19 COMPAS features (sex, batch 1, B = 200, "
+            f"{runs['seed'].nunique()} seeds), with the paper's split make-up Falcon takes "
+            f"DP from {mean_sd(dp('paper', 'falcon', 'dp_before'))} to {mean_sd(paper)} "
+            f"(fairness score {1 - paper.mean():.3f} against the paper's 0.861); on "
+            f"fairpool's proportional `falcon` split from "
+            f"{mean_sd(dp('falcon', 'falcon', 'dp_before'))} to "
+            f"{mean_sd(dp('falcon', 'falcon'))}, random {mean_sd(dp('falcon', 'random'))}."
+            "\n\n" + made_by("falcon_reproduction"))
+
+
 def strategies_adult() -> str:
     """docs/active-learning.md: the uncertainty and group baselines' final round on Adult."""
     frame = _read("strategies_adult", "strategies_adult.csv")
@@ -653,12 +708,18 @@ BLOCKS: tuple[Block, ...] = (
     Block("genomes1000-summary", "README.md", readme_genomes1000, ("genomes1000_signature",)),
     Block("genomes1000-signature", "docs/datasets.md", genomes1000_signature,
           ("genomes1000_signature",)),
+    Block("falcon-reproduction-summary", "README.md", readme_falcon_reproduction,
+          ("falcon_reproduction",)),
     Block("falcon-summary", "README.md", readme_falcon, ("falcon_authors_setup",)),
     Block("falcon-authors", "docs/reproduce-falcon.md", falcon_authors,
           ("falcon_authors_setup",)),
     Block("fis-adult", "docs/reproduce-fis.md", lambda: fis_section("adult"), ("fis_table",)),
     Block("fis-compas", "docs/reproduce-fis.md", lambda: fis_section("compas"),
           ("fis_table",)),
+    Block("falcon-paper-split", "docs/reproduce-falcon.md",
+          lambda: falcon_reproduction("paper"), ("falcon_reproduction",)),
+    Block("falcon-falcon-split", "docs/reproduce-falcon.md",
+          lambda: falcon_reproduction("falcon"), ("falcon_reproduction",)),
     Block("strategies-adult", "docs/active-learning.md", strategies_adult,
           ("strategies_adult",)),
     Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),

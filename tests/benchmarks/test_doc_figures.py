@@ -261,3 +261,21 @@ def test_fis_blocks(figures) -> None:
             cells = [_msd(last[m]) for m in ("accuracy", "f1", "demographic_parity",
                                              "equalized_odds")]
             assert _line(block, strategy).startswith(f"| {strategy} | " + " | ".join(cells))
+
+
+def test_falcon_reproduction_blocks(figures) -> None:
+    runs = _csv(figures, "falcon_reproduction", "runs.csv")
+    for split in ("paper", "falcon"):
+        block = figures.falcon_reproduction(split)
+        part = runs[runs["split"] == split]
+        means = part.groupby("method")["dp_final"].mean()
+        for method, name in figures.FALCON_METHODS.items():
+            rows = part[part["method"] == method]
+            line = next(x for x in block.splitlines()
+                        if x.startswith((f"| {name} |", f"| **{name}** |")))
+            assert _msd(rows["dp_final"]) in line and _msd(1 - rows["dp_final"]) in line
+            assert _msd(rows["accuracy_final"]) in line
+            assert line.startswith("| **") == (method == means.idxmin())
+    paper = runs[(runs["split"] == "paper") & (runs["method"] == "falcon")]["dp_final"]
+    readme = figures.readme_falcon_reproduction()
+    assert f"to {_msd(paper)} (fairness score {1 - paper.mean():.3f}" in readme
