@@ -69,6 +69,10 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "fis_table": ("fis_rounds.csv", "fis_runs.csv", "fis_table.md"),
     # benchmarks/reproduce_falcon.py --out
     "falcon_reproduction": ("runs.csv", "summary.csv", "summary.md"),
+    # benchmarks/monitoring.py (writes benchmarks/results/monitoring/ itself)
+    "monitoring": ("monitoring_change_test.csv", "monitoring_compas.json",
+                   "monitoring_compas_periods.csv", "monitoring_compas_tfma.json",
+                   "monitoring_interop.csv"),
     # benchmarks/strategies_adult.py --out
     "strategies_adult": ("strategies_adult.csv",),
     # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
@@ -660,6 +664,61 @@ def readme_falcon_reproduction() -> str:
             "\n\n" + made_by("falcon_reproduction"))
 
 
+def _cell3(value: float) -> str:
+    return "--" if pd.isna(value) else f"{value:.3f}"
+
+
+def monitoring_change_test() -> str:
+    """docs/monitoring.md: size and power of the change test on simulated periods."""
+    frame = _read("monitoring", "monitoring_change_test.csv")
+    lines = ["| scenario | replicates | contrast test rejects | naive test on \\|DP\\| rejects "
+             "| normal theory |", "|---|---|---|---|---|"]
+    for row in frame.itertuples(index=False):
+        lines.append(f"| {row.scenario} | {row.reps} | {_cell3(row.contrast_test_rejects)} | "
+                     f"{_cell3(row.naive_abs_dp_test_rejects)} | {_cell3(row.normal_theory)} |")
+    return "\n".join(lines) + "\n\n" + made_by("monitoring")
+
+
+def _p(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:.2g}"
+
+
+def monitoring_periods() -> str:
+    """docs/monitoring.md: the worked example, COMPAS per quarter."""
+    frame = _read("monitoring", "monitoring_compas_periods.csv")
+    result = json.loads((RESULTS / "monitoring" / "monitoring_compas.json").read_text(
+        encoding="utf-8"))
+    lines = ["| quarter | rows | base rate | DP difference [95 % CI] | DP change | p (DP) | "
+             "p (EO) | flag |", "|---|---|---|---|---|---|---|---|"]
+    for r in frame.itertuples(index=False):
+        change = "" if pd.isna(r.dp_change) else f"{r.dp_change:+.3f}"
+        flag = "" if pd.isna(r.flag) else r.flag
+        lines.append(f"| {r.period} | {r.rows} | {r.base_rate:.3f} | "
+                     f"{r.demographic_parity_difference:.3f} "
+                     f"[{r.demographic_parity_difference_ci_low:.3f}, "
+                     f"{r.demographic_parity_difference_ci_high:.3f}] | {change} | "
+                     f"{_p(r.dp_change_p)} | {_p(r.eo_change_p)} | {flag} |")
+    cost = (f"The command took {result['seconds']} s for {frame['rows'].sum()} rows, "
+            f"{len(frame)} periods and {result['n_boot']} bootstrap replicates per period "
+            "(`seconds` in the JSON).")
+    parts = ["\n".join(lines), cost, run_note("monitoring"), made_by("monitoring")]
+    return "\n\n".join(p for p in parts if p)
+
+
+def monitoring_interop() -> str:
+    """docs/monitoring.md: fairpool's numbers against other toolkits on COMPAS."""
+    frame = _read("monitoring", "monitoring_interop.csv")
+    lines = ["| toolkit | quantity | fairpool | theirs | absolute difference |",
+             "|---|---|---|---|---|"]
+    for r in frame.itertuples(index=False):
+        ours = "" if pd.isna(r.fairpool) else f"{r.fairpool:.4f}"
+        theirs = "" if pd.isna(r.reference) else f"{r.reference:.4f}"
+        quantity = r.quantity.replace("|", "\\|")
+        lines.append(f"| {r.toolkit} | {quantity} | {ours} | {theirs} | "
+                     f"{r.abs_difference:.2g} |")
+    return "\n".join(lines) + "\n\n" + made_by("monitoring")
+
+
 def strategies_adult() -> str:
     """docs/active-learning.md: the uncertainty and group baselines' final round on Adult."""
     frame = _read("strategies_adult", "strategies_adult.csv")
@@ -720,6 +779,10 @@ BLOCKS: tuple[Block, ...] = (
           lambda: falcon_reproduction("paper"), ("falcon_reproduction",)),
     Block("falcon-falcon-split", "docs/reproduce-falcon.md",
           lambda: falcon_reproduction("falcon"), ("falcon_reproduction",)),
+    Block("monitoring-change-test", "docs/monitoring.md", monitoring_change_test,
+          ("monitoring",)),
+    Block("monitoring-periods", "docs/monitoring.md", monitoring_periods, ("monitoring",)),
+    Block("monitoring-interop", "docs/monitoring.md", monitoring_interop, ("monitoring",)),
     Block("strategies-adult", "docs/active-learning.md", strategies_adult,
           ("strategies_adult",)),
     Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),

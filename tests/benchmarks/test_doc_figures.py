@@ -279,3 +279,23 @@ def test_falcon_reproduction_blocks(figures) -> None:
     paper = runs[(runs["split"] == "paper") & (runs["method"] == "falcon")]["dp_final"]
     readme = figures.readme_falcon_reproduction()
     assert f"to {_msd(paper)} (fairness score {1 - paper.mean():.3f}" in readme
+
+
+def test_monitoring_blocks(figures) -> None:
+    change = _csv(figures, "monitoring", "monitoring_change_test.csv")
+    block = figures.monitoring_change_test()
+    for row in change.itertuples(index=False):
+        line = _line(block, row.scenario)
+        assert f"| {row.reps} | {row.contrast_test_rejects:.3f} |" in line
+    periods = _csv(figures, "monitoring", "monitoring_compas_periods.csv")
+    block = figures.monitoring_periods()
+    for row in periods.itertuples(index=False):
+        line = _line(block, row.period, str(row.rows))
+        low = row.demographic_parity_difference_ci_low
+        high = row.demographic_parity_difference_ci_high
+        assert f"{row.demographic_parity_difference:.3f} [{low:.3f}, {high:.3f}]" in line
+    assert f"for {periods['rows'].sum()} rows, {len(periods)} periods" in block
+    interop = _csv(figures, "monitoring", "monitoring_interop.csv")
+    block = figures.monitoring_interop()
+    assert len([x for x in block.splitlines() if x.startswith("| ")]) == len(interop) + 1
+    assert interop["abs_difference"].max() < 1e-12  # every toolkit agrees
