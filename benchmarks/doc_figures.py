@@ -73,6 +73,8 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "monitoring": ("monitoring_change_test.csv", "monitoring_compas.json",
                    "monitoring_compas_periods.csv", "monitoring_compas_tfma.json",
                    "monitoring_interop.csv"),
+    # benchmarks/subgroups.py (--out benchmarks/results/subgroups/subgroups.csv)
+    "subgroups": ("subgroups.csv",),
     # benchmarks/strategies_adult.py --out
     "strategies_adult": ("strategies_adult.csv",),
     # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
@@ -719,6 +721,30 @@ def monitoring_interop() -> str:
     return "\n".join(lines) + "\n\n" + made_by("monitoring")
 
 
+def _g(value: float) -> str:
+    """Three significant digits, without an exponent for large values."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def subgroups_speed() -> str:
+    """docs/audit.md: subgroups and worst_slices against their references, same run."""
+    frame = _read("subgroups", "subgroups.csv")
+    lines = ["| task | n | fairpool s | reference | reference n | reference s | scaled | "
+             "ratio |", "|---|---|---|---|---|---|---|---|"]
+    for r in frame.itertuples(index=False):
+        has_ref = not pd.isna(r.reference)
+        cells = [r.task, f"{r.n:,}", _g(r.fairpool_s),
+                 r.reference if has_ref else "", f"{int(r.reference_n):,}" if has_ref else "",
+                 _g(r.reference_s) if has_ref else "",
+                 r.reference_scaled if has_ref else "", _g(r.ratio) if has_ref else ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    head = (f"Wall-clock seconds on {frame['cores'].iloc[0]} cores of a shared machine at a "
+            f"1-minute load average of {frame['load_avg_1min'].iloc[0]:.0f} (every time is "
+            "inflated; each reference ran in the same run under the same load); `ratio` is "
+            "reference / fairpool:")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("subgroups")
+
+
 def strategies_adult() -> str:
     """docs/active-learning.md: the uncertainty and group baselines' final round on Adult."""
     frame = _read("strategies_adult", "strategies_adult.csv")
@@ -783,6 +809,7 @@ BLOCKS: tuple[Block, ...] = (
           ("monitoring",)),
     Block("monitoring-periods", "docs/monitoring.md", monitoring_periods, ("monitoring",)),
     Block("monitoring-interop", "docs/monitoring.md", monitoring_interop, ("monitoring",)),
+    Block("subgroups-speed", "docs/audit.md", subgroups_speed, ("subgroups",)),
     Block("strategies-adult", "docs/active-learning.md", strategies_adult,
           ("strategies_adult",)),
     Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),

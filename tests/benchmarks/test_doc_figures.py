@@ -299,3 +299,14 @@ def test_monitoring_blocks(figures) -> None:
     block = figures.monitoring_interop()
     assert len([x for x in block.splitlines() if x.startswith("| ")]) == len(interop) + 1
     assert interop["abs_difference"].max() < 1e-12  # every toolkit agrees
+
+
+def test_subgroups_block(figures) -> None:
+    frame = _csv(figures, "subgroups", "subgroups.csv")
+    block = figures.subgroups_speed()
+    for row in frame.itertuples(index=False):
+        line = _line(block, row.task, f"{row.n:,}")
+        assert f"| {row.fairpool_s:.3g} |" in line
+        if not pd.isna(row.reference_s):
+            ratio = f"{row.ratio:,.0f}" if row.ratio >= 100 else f"{row.ratio:.3g}"
+            assert line.endswith(f"| {ratio} |")
