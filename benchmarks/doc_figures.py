@@ -75,6 +75,8 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
                    "monitoring_interop.csv"),
     # benchmarks/subgroups.py (--out benchmarks/results/subgroups/subgroups.csv)
     "subgroups": ("subgroups.csv",),
+    # benchmarks/stress_test.py (writes benchmarks/results/stress_test/ itself)
+    "stress_test": ("stress_test.csv",),
     # benchmarks/strategies_adult.py --out
     "strategies_adult": ("strategies_adult.csv",),
     # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
@@ -745,6 +747,27 @@ def subgroups_speed() -> str:
     return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("subgroups")
 
 
+def stress_summary() -> str:
+    """docs/evaluation.md: each metric at rate 0 and at the largest rate, mean over seeds."""
+    script = _load_script("stress_test")
+    table = _read("stress_test", "stress_test.csv")
+    summary = script.summary(table)
+    lo, hi = (c for c in summary.columns if c.startswith("at "))
+    metrics = list(dict.fromkeys(summary["metric"]))
+    lines = ["| dataset | bias | strategy | " + " | ".join(metrics) + " |",
+             "|---|---|---|" + "---|" * len(metrics)]
+    for (name, source, strategy), part in summary.groupby(["dataset", "source", "strategy"],
+                                                         sort=False):
+        part = part.set_index("metric")
+        cells = [f"{part.loc[m, lo]:.3f} → {part.loc[m, hi]:.3f}" for m in metrics]
+        lines.append(f"| {name} | {source} | {strategy} | " + " | ".join(cells) + " |")
+    head = (f"Mean over seeds {', '.join(map(str, sorted(table['seed'].unique())))}, "
+            f"{lo} → {hi} (rate of the injected bias); `tpr[group]` is the TPR of the "
+            "stressed group (Adult: Female, genomes1000: EUR) on clean test rows; strategy "
+            "`none` is the plain fit on all training rows:")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("stress_test")
+
+
 def strategies_adult() -> str:
     """docs/active-learning.md: the uncertainty and group baselines' final round on Adult."""
     frame = _read("strategies_adult", "strategies_adult.csv")
@@ -810,6 +833,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("monitoring-periods", "docs/monitoring.md", monitoring_periods, ("monitoring",)),
     Block("monitoring-interop", "docs/monitoring.md", monitoring_interop, ("monitoring",)),
     Block("subgroups-speed", "docs/audit.md", subgroups_speed, ("subgroups",)),
+    Block("stress-test", "docs/evaluation.md", stress_summary, ("stress_test",)),
     Block("strategies-adult", "docs/active-learning.md", strategies_adult,
           ("strategies_adult",)),
     Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),

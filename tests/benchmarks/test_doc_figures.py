@@ -310,3 +310,15 @@ def test_subgroups_block(figures) -> None:
         if not pd.isna(row.reference_s):
             ratio = f"{row.ratio:,.0f}" if row.ratio >= 100 else f"{row.ratio:.3g}"
             assert line.endswith(f"| {ratio} |")
+
+
+def test_stress_test_block(figures) -> None:
+    table = _csv(figures, "stress_test", "stress_test.csv")
+    block = figures.stress_summary()
+    for (name, source, strategy), part in table.groupby(["dataset", "source", "strategy"]):
+        group = part["group"].iloc[0]
+        line = _line(block, name, source, strategy)
+        for metric in ("accuracy", "demographic_parity", "equalized_odds", f"tpr[{group}]"):
+            low = part.loc[part["rate"] == part["rate"].min(), metric].mean()
+            high = part.loc[part["rate"] == part["rate"].max(), metric].mean()
+            assert f" {low:.3f} → {high:.3f} |" in line
