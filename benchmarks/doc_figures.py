@@ -77,6 +77,8 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "subgroups": ("subgroups.csv",),
     # benchmarks/stress_test.py (writes benchmarks/results/stress_test/ itself)
     "stress_test": ("stress_test.csv",),
+    # benchmarks/explain_by_group.py (writes benchmarks/results/explain_by_group/ itself)
+    "explain_by_group": ("explain_by_group.csv", "explain_timing.csv"),
     # benchmarks/strategies_adult.py --out
     "strategies_adult": ("strategies_adult.csv",),
     # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
@@ -768,6 +770,29 @@ def stress_summary() -> str:
     return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("stress_test")
 
 
+def explain_shares() -> str:
+    """docs/evaluation.md: share of mean |SHAP| on the attribute and its proxies, per group."""
+    shares = _read("explain_by_group", "explain_by_group.csv")
+    lines = ["| dataset | model | group | sensitive columns | proxies | other | top feature |",
+             "|---|---|---|---|---|---|---|"]
+    for r in shares.itertuples(index=False):
+        lines.append(f"| {r.dataset} | {r.model} | {r.group} | {r.sensitive:.3f} | "
+                     f"{r.proxies:.3f} | {r.other:.3f} | `{r.top_feature}` |")
+    return "\n".join(lines) + "\n\n" + made_by("explain_by_group")
+
+
+def explain_timing() -> str:
+    """docs/evaluation.md: the explainers' cost against shap's KernelExplainer, same run."""
+    timing = _read("explain_by_group", "explain_timing.csv")
+    lines = ["| dataset | model | explainer | rows | s | s per 1,000 rows | KernelExplainer s "
+             "per 1,000 rows | ratio |", "|---|---|---|---|---|---|---|---|"]
+    for r in timing.itertuples(index=False):
+        lines.append(f"| {r.dataset} | {r.model} | {r.explainer} | {r.rows:,} | "
+                     f"{_g(r.seconds)} | {_g(r.seconds_per_1000_rows)} | "
+                     f"{_g(r.kernel_seconds_per_1000_rows)} | {_g(r.kernel_over_fairpool)} |")
+    return "\n".join(lines) + "\n\n" + made_by("explain_by_group")
+
+
 def strategies_adult() -> str:
     """docs/active-learning.md: the uncertainty and group baselines' final round on Adult."""
     frame = _read("strategies_adult", "strategies_adult.csv")
@@ -834,6 +859,8 @@ BLOCKS: tuple[Block, ...] = (
     Block("monitoring-interop", "docs/monitoring.md", monitoring_interop, ("monitoring",)),
     Block("subgroups-speed", "docs/audit.md", subgroups_speed, ("subgroups",)),
     Block("stress-test", "docs/evaluation.md", stress_summary, ("stress_test",)),
+    Block("explain-shares", "docs/evaluation.md", explain_shares, ("explain_by_group",)),
+    Block("explain-timing", "docs/evaluation.md", explain_timing, ("explain_by_group",)),
     Block("strategies-adult", "docs/active-learning.md", strategies_adult,
           ("strategies_adult",)),
     Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),

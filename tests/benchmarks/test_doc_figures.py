@@ -322,3 +322,18 @@ def test_stress_test_block(figures) -> None:
             low = part.loc[part["rate"] == part["rate"].min(), metric].mean()
             high = part.loc[part["rate"] == part["rate"].max(), metric].mean()
             assert f" {low:.3f} → {high:.3f} |" in line
+
+
+def test_explain_blocks(figures) -> None:
+    shares = _csv(figures, "explain_by_group", "explain_by_group.csv")
+    block = figures.explain_shares()
+    for r in shares.itertuples(index=False):
+        assert abs(r.sensitive + r.proxies + r.other - 1) < 1e-9  # shares of one total
+        assert _line(block, r.dataset, r.model, r.group).startswith(
+            f"| {r.dataset} | {r.model} | {r.group} | {r.sensitive:.3f} | {r.proxies:.3f} |")
+    timing = _csv(figures, "explain_by_group", "explain_timing.csv")
+    block = figures.explain_timing()
+    for r in timing.itertuples(index=False):
+        ratio = r.kernel_seconds_per_1000_rows / r.seconds_per_1000_rows
+        text = f"{ratio:,.0f}" if ratio >= 100 else f"{ratio:.3g}"
+        assert _line(block, r.dataset, r.model).endswith(f"| {text} |")
