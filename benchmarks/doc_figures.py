@@ -50,6 +50,40 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "panda_eb": ("final.csv", "training.csv"),
     "panda_rho": ("rho.csv", "training.csv"),
     "panda_baselines": ("final.csv", "summary.csv", "summary.md"),
+    # benchmarks/panda_training.py --out
+    "speed_panda": ("panda_speed.csv", "panda_context.csv"),
+    # benchmarks/metrics.py --out
+    "metrics": ("metrics_speed.csv", "metrics_strings.csv", "versions.json"),
+    # benchmarks/selection_scale.py --out
+    "selection_scale": ("selection_scale.csv",),
+    # benchmarks/fal_agreement.py --out
+    "fal_agreement": ("fal_agreement.csv",),
+    # benchmarks/fal_agreement.py --noise-floor --out
+    "fal_noise_floor": ("fal_agreement.csv",),
+    # benchmarks/fair_reduction_compas.py --out
+    "fair_reduction": ("fair_reduction.csv",),
+    # benchmarks/genomes1000_signature.py --out
+    "genomes1000_signature": ("genomes1000_signature.csv",),
+    # benchmarks/falcon_authors_setup.py (--out benchmarks/results/falcon_authors_setup)
+    "falcon_authors_setup": ("falcon_authors_setup.csv", "falcon_authors_setup.md"),
+    # fairpool run examples/fis.toml + exports + benchmarks/fis_summary.py (docs/reproduce-fis.md)
+    "fis_table": ("fis_rounds.csv", "fis_runs.csv", "fis_table.md"),
+    # benchmarks/reproduce_falcon.py --out
+    "falcon_reproduction": ("runs.csv", "summary.csv", "summary.md"),
+    # benchmarks/monitoring.py (writes benchmarks/results/monitoring/ itself)
+    "monitoring": ("monitoring_change_test.csv", "monitoring_compas.json",
+                   "monitoring_compas_periods.csv", "monitoring_compas_tfma.json",
+                   "monitoring_interop.csv"),
+    # benchmarks/subgroups.py (--out benchmarks/results/subgroups/subgroups.csv)
+    "subgroups": ("subgroups.csv",),
+    # benchmarks/stress_test.py (writes benchmarks/results/stress_test/ itself)
+    "stress_test": ("stress_test.csv",),
+    # benchmarks/explain_by_group.py (writes benchmarks/results/explain_by_group/ itself)
+    "explain_by_group": ("explain_by_group.csv", "explain_timing.csv"),
+    # benchmarks/strategies_adult.py --out
+    "strategies_adult": ("strategies_adult.csv",),
+    # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
+    "facagen_terms": ("runs.csv", "table.md"),
 }
 
 
@@ -108,7 +142,8 @@ def readme_make_run() -> str:
         lines.append(f"| {grid} | {strategy} | {part['seed'].nunique()} | "
                      f"{mean_sd(part['f1'])} | {mean_sd(part['demographic_parity'])} | "
                      f"{mean_sd(part['demographic_parity_to_overall'])} |")
-    return "\n".join(lines) + "\n\n" + made_by("make_run")
+    parts = ["\n".join(lines), run_note("make_run"), made_by("make_run")]
+    return "\n\n".join(p for p in parts if p)
 
 
 def _panda_rows(final: pd.DataFrame, strategy: str) -> pd.DataFrame:
@@ -214,6 +249,578 @@ def baselines_table() -> str:
     return text + "\n\n" + made_by("panda_baselines")
 
 
+# ---------------------------------------------------------------------------
+# speed benchmarks: timings are under whatever load the run met (its note says),
+# so the blocks quote ratios measured in the same run beside the absolute times
+# ---------------------------------------------------------------------------
+def run_note(run: str) -> str:
+    """``Conditions: <note>.`` from the run's provenance (empty when it has none)."""
+    text = provenance(run).get("note", "").strip().rstrip(".")
+    return f"Conditions: {text}." if text else ""
+
+
+def _metrics_rows() -> list[dict]:
+    speed = _read("metrics", "metrics_speed.csv")
+    rows = speed.to_dict("records")
+    for row in rows:  # the script's own renderer writes "-" for a size fairlearn skipped
+        if pd.isna(row["fairlearn_s"]):
+            row["fairlearn_s"] = None
+    return rows
+
+
+def _metrics_versions() -> dict:
+    return json.loads((RESULTS / "metrics" / "versions.json").read_text(encoding="utf-8"))
+
+
+def _speedups(speed: pd.DataFrame, n: int) -> pd.Series:
+    part = speed[(speed["n"] == n) & speed["fairlearn_s"].notna()]
+    return part["fairlearn_s"] / part["fairpool_s"]
+
+
+def metrics_speed() -> str:
+    """docs/metrics.md: fairpool against fairlearn by size and grouping, and memory."""
+    script = _load_script("metrics")
+    speed = _read("metrics", "metrics_speed.csv")
+    v = _metrics_versions()
+    timed = speed[speed["fairlearn_s"].notna()]
+    largest = int(timed["n"].max())
+    ratios = _speedups(speed, largest)
+    at_largest = speed[speed["n"] == largest]
+    one_col = at_largest[~at_largest["groups"].str.contains("cols")]
+    two_col = at_largest[at_largest["groups"].str.contains("cols")]
+    head = (f"numpy {v['numpy']}, pandas {v['pandas']}, fairlearn {v['fairlearn']}, Python "
+            f"{v['python']}, {v['cpus']} CPUs, OMP_NUM_THREADS={v['omp_num_threads']}; best "
+            f"of {v['repeats']} (one call when a call takes over 2 s); fairlearn timed up to "
+            f"n = {v['fairlearn_max_n']:.0e}, fairpool up to n = {v['max_n']:.0e}.")
+    summary = (f"At n = {largest:.0e} fairpool is {ratios.min():,.0f}–{ratios.max():,.0f}× "
+               f"faster than fairlearn for DP and EO differences (target: ≥ 100×), and its "
+               f"peak extra memory is at most {one_col['extra_ratio'].max():.3f}× the inputs "
+               f"with one sensitive column")
+    if len(two_col):
+        summary += (f" ({two_col['extra_ratio'].max():.3f}× for the two-column "
+                    f"intersection)")
+    summary += " (target: < 3×)."
+    parts = [head, script.render(_metrics_rows()), summary, run_note("metrics"),
+             made_by("metrics")]
+    return "\n\n".join(p for p in parts if p)
+
+
+def metrics_strings() -> str:
+    """docs/metrics.md: every binary group metric on string groups against the floor."""
+    script = _load_script("metrics")
+    strings = _read("metrics", "metrics_strings.csv")
+    floor = strings[strings["metric"] == "floor"].iloc[0]
+    timed = [(r.metric, r.seconds) for r in strings[strings["metric"] != "floor"]
+             .itertuples(index=False)]
+    worst = max(seconds for _, seconds in timed) / floor["seconds"]
+    table = script.render_string_groups(int(floor["n"]), float(floor["seconds"]), timed)
+    return (table + f"\n\nEvery metric is within {worst:.2f}x of the floor (target 1.5x).\n\n"
+            + made_by("metrics"))
+
+
+def readme_metrics() -> str:
+    """README: the metrics speed bullet, from the same results as docs/metrics.md."""
+    speed = _read("metrics", "metrics_speed.csv")
+    timed = speed[speed["fairlearn_s"].notna()]
+    largest = int(timed["n"].max())
+    ratios = _speedups(speed, largest)
+    dp2 = timed[(timed["n"] == largest) & (timed["groups"] == "2")
+                & (timed["metric"] == "demographic_parity_difference")].iloc[0]
+    at_largest = speed[speed["n"] == largest]
+    text = (f"at n = {largest:.0e} rows, demographic-parity and equalized-odds differences "
+            f"are **{ratios.min():,.0f}–{ratios.max():,.0f}× faster than fairlearn "
+            f"{_metrics_versions()['fairlearn']}** (e.g. {dp2['fairpool_s'] * 1e3:.1f} ms vs "
+            f"{dp2['fairlearn_s']:.1f} s for DP with 2 groups), equal to it to 1e-12 (the "
+            f"script stops otherwise), with peak extra memory ≤ "
+            f"{at_largest['extra_ratio'].max():.2f}× the input arrays")
+    top = int(speed["n"].max())
+    if top > largest:
+        at_top = speed[speed["n"] == top]["fairpool_s"]
+        text += f"; n = {top:.0e} rows in {at_top.min():.2f}–{at_top.max():.2f} s"
+    return text + ".\n\n" + made_by("metrics")
+
+
+def _selection() -> pd.DataFrame:
+    return _read("selection_scale", "selection_scale.csv")
+
+
+def selection_table() -> str:
+    """docs/fal.md: one selection round's wall seconds by pool size, with growth ratios."""
+    frame = _selection()
+    train = frame[frame["strategy"] == "train logreg"].iloc[0]
+    rounds = frame[frame["strategy"] != "train logreg"]
+    table = rounds.pivot(index="pool_rows", columns="strategy", values="seconds")
+    table = table[list(dict.fromkeys(rounds["strategy"]))].sort_index()
+    header = "| pool rows | " + " | ".join(f"{c} s | growth" for c in table.columns) + " |"
+    lines = [header, "|---" * (1 + 2 * len(table.columns)) + "|"]
+    previous = None
+    for rows, values in table.iterrows():
+        cells = []
+        for column in table.columns:
+            cells.append(f"{values[column]:.3g}")
+            cells.append("-" if previous is None else f"{values[column] / previous[column]:.1f}x")
+        lines.append(f"| {rows:.0e} | " + " | ".join(cells) + " |")
+        previous = values
+    head = (f"One `select(state, k={train['k']})` per cell, wall seconds, best of "
+            f"{train['repeats']} (fal_fast: {train['fal_repeats']}); {train['n_features']} "
+            f"float32 features, {train['n_labelled']} labelled rows, reference "
+            f"{train['n_reference']}; threads = {train['threads']}. Training the `logreg` "
+            f"(best of {train['repeats']}): {train['seconds']:.3f} s.")
+    parts = [head, "\n".join(lines), run_note("selection_scale"), made_by("selection_scale")]
+    return "\n\n".join(p for p in parts if p)
+
+
+def readme_selection() -> str:
+    """README: one entropy round on the largest pool, and its growth with the pool."""
+    frame = _selection()
+    entropy = frame[frame["strategy"] == "entropy"].sort_values("pool_rows")
+    largest = entropy.iloc[-1]
+    rows, seconds = entropy["pool_rows"].to_numpy(), entropy["seconds"].to_numpy()
+    grown = ", ".join(f"{seconds[i + 1] / seconds[i]:.1f}× from {rows[i]:.0e} to "
+                      f"{rows[i + 1]:.0e} rows" for i in range(len(rows) - 1))
+    return (f"one entropy round on a {largest['pool_rows']:.0e} × {largest['n_features']} "
+            f"pool takes {largest['seconds']:.2f} s (target < 2 s); its time grew {grown} "
+            f"(linear growth would be the ratio of the rows; fixed costs keep it below at "
+            f"small pools).\n\n" + made_by("selection_scale"))
+
+
+def _fal() -> tuple[pd.DataFrame, pd.DataFrame, tuple[int, ...]]:
+    script = _load_script("fal_agreement")
+    frame = _read("fal_agreement", "fal_agreement.csv")
+    steps = tuple(sorted(int(c[4:-2]) for c in frame.columns
+                         if c.startswith("fast") and c.endswith("_s")))
+    return frame, script.summarise(frame, steps), steps
+
+
+def _default_steps() -> int:
+    from fairpool.active import make_strategy
+
+    return int(make_strategy("fal_fast").newton_steps)
+
+
+def fal_table() -> str:
+    """docs/fal.md: exact FAL against fal_fast, per dataset (agreement and CPU time)."""
+    frame, table, steps = _fal()
+    default = _default_steps()
+    first = frame.iloc[0]
+    columns = list(table["dataset"])
+    lines = ["| | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+
+    def row(label: str, cells: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("features (one-hot encoded)", [str(v) for v in table["features"]])
+    row("queries", [str(v) for v in table["queries"]])
+    row("exact `fal`, CPU s/query", [f"{v:.3g}" for v in table["fal s/query"]])
+    for s in sorted(steps, key=lambda x: x != default):
+        tag = f"{s} step{'s' if s > 1 else ''}" + (" (default)" if s == default else "")
+        row(f"`fal_fast`, {tag}: same pick / fal's pick in top 3 / CPU s per query / "
+            "speed-up", [f"{100 * a:.0f}% / {100 * t:.0f}% / {q:.3g} / {x:,.0f}x" for a, t, q, x in
+                         zip(table[f"agree (steps={s})"], table[f"in top-3 (steps={s})"],
+                             table[f"fal_fast s/query (steps={s})"],
+                             table[f"speed-up (steps={s})"], strict=True)])
+    seeds = frame.groupby("dataset")["seed"].nunique().max()
+    rounds = frame.groupby(["dataset", "seed"])["round"].nunique().max()
+    head = (f"Labelled {first['n_labelled']}, pool {first['n_pool']}, reference "
+            f"{first['n_validation']}; {seeds} seeds × {rounds} rounds per dataset; k = 1, "
+            "α = 0.6, demographic parity. Times are CPU seconds of one process "
+            "(`time.process_time`, one thread), so the machine's load changes them less "
+            "than wall times.")
+    parts = [head, "\n".join(lines), run_note("fal_agreement"), made_by("fal_agreement")]
+    return "\n\n".join(p for p in parts if p)
+
+
+def readme_fal() -> str:
+    """README: the FAL exact-vs-fast bullet."""
+    frame, table, _ = _fal()
+    s = _default_steps()
+    table = table.set_index("dataset")
+    names = [d for d in ("adult", "compas") if d in table.index] or list(table.index)
+    label = {"adult": "Adult", "compas": "COMPAS"}
+    agree = " and ".join(f"{100 * table.loc[d, f'agree (steps={s})']:.0f}%"
+                         f"{' of queries' if i == 0 else ''} on {label.get(d, d)}"
+                         for i, d in enumerate(names))
+    faster = " and ".join(f"{table.loc[d, f'speed-up (steps={s})']:,.0f}×" for d in names)
+    first = names[0]
+    return (f"{int(table['queries'].iloc[0])} queries per dataset, pool "
+            f"{frame['n_pool'].iloc[0]:,}: `fal_fast` picks the same example as exact FAL in "
+            f"{agree}, at {faster} less CPU per query ({label.get(first, first)}: "
+            f"{table.loc[first, f'fal_fast s/query (steps={s})']:.3f} s vs "
+            f"{table.loc[first, 'fal s/query']:.1f} s).\n\n" + made_by("fal_agreement"))
+
+
+def fal_noise_floor() -> str:
+    """docs/fal.md: how often a default-tolerance exact FAL agrees with the tight one."""
+    frame = _read("fal_noise_floor", "fal_agreement.csv")
+    s = _default_steps()
+    lines = ["| | " + " | ".join(frame["dataset"].unique()) + " |",
+             "|---" * (frame["dataset"].nunique() + 1) + "|"]
+    parts = [part for _, part in frame.groupby("dataset", sort=False)]
+    lines.append("| queries | " + " | ".join(str(len(p)) for p in parts) + " |")
+    lines.append("| exact FAL, default `logreg` (lbfgs, tol 1e-4): same pick as the tightly "
+                 "solved FAL | " + " | ".join(f"{100 * p['default_tol_same'].mean():.0f}%"
+                                              for p in parts) + " |")
+    lines.append(f"| `fal_fast` ({s} steps): same pick as the tightly solved FAL | "
+                 + " | ".join(f"{100 * p[f'fast{s}_same'].mean():.0f}%" for p in parts)
+                 + " |")
+    return "\n".join(lines) + "\n\n" + made_by("fal_noise_floor")
+
+
+def panda_speed() -> str:
+    """docs/reproduce-panda.md "Speed": meta-training and one selection's cost."""
+    speed = _read("speed_panda", "panda_speed.csv").iloc[0]
+    context = _read("speed_panda", "panda_context.csv")
+    full, ctx = speed["forward_full_s"], speed["forward_context_s"]
+    lines = [
+        "| what | figure |", "|---|---|",
+        f"| device, torch threads | {speed['device']}, {speed['threads']} |",
+        f"| meta-training (seed {speed['seed']}, constraint {speed['constraint']}, ρ = "
+        f"{speed['rho']}, patience {speed['patience']} evaluations) | "
+        f"{speed['training_seconds']:.0f} s, {speed['episodes']} iterations, stopped: "
+        f"{speed['stopped']} |",
+        f"| final constraint on the held-out meta-train tasks | {speed['train_constraint']:.3f} "
+        f"(random selection {speed['train_random_constraint']:.3f}), F1 "
+        f"{speed['train_f1']:.3f} (random {speed['train_random_f1']:.3f}) |",
+        f"| one forward pass over the {speed['pool_rows']:,}-row pool, full attention | "
+        f"{full * 1e3:.0f} ms |",
+        f"| the same with the attention context ({speed['context_rows']:,} rows) | "
+        f"{ctx * 1e3:.0f} ms ({full / ctx:.1f}× faster) |",
+        f"| whole PANDA `select` (standardise, fit h0, features, one forward pass) | "
+        f"{speed['select_s'] * 1e3:.0f} ms |",
+        f"| entropy sampling's `select` | {speed['entropy_select_s'] * 1e3:.1f} ms (PANDA is "
+        f"{speed['select_over_entropy']:.0f}× slower) |",
+        f"| logit correlation, full attention vs context | "
+        f"{speed['logit_correlation_full_vs_context']:.5f} |",
+    ]
+    for label in ("context", "full"):
+        part = context[context["attention"] == label]
+        name = "attention context" if label == "context" else "full attention"
+        lines.append(f"| test after B = 400, {name} ({len(part)} selection seeds) | DP vs "
+                     f"overall {mean_sd(part['demographic_parity_to_overall'])}, DP max − min "
+                     f"{mean_sd(part['demographic_parity'])}, F1 {mean_sd(part['f1'])} |")
+    parts = ["\n".join(lines), run_note("speed_panda"), made_by("speed_panda")]
+    return "\n\n".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------------------
+# small reproductions behind README bullets
+# ---------------------------------------------------------------------------
+def _per_seed(values: pd.Series) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
+
+
+def fair_reduction() -> str:
+    """docs/strategies-fair-baselines.md: test DP of the plain and the reduction models."""
+    frame = _read("fair_reduction", "fair_reduction.csv").sort_values(["strategy", "seed"])
+    seeds = sorted(frame["seed"].unique().tolist())
+    lines = ["| strategy | test DP (max − min), per seed | mean ± sd | accuracy, mean ± sd |",
+             "|---|---|---|---|"]
+    for name in ("random", "fairlearn", "margin", "fairlearn_al"):
+        part = frame[frame["strategy"] == name]
+        lines.append(f"| {name} | {_per_seed(part['demographic_parity'])} | "
+                     f"{mean_sd(part['demographic_parity'])} | {mean_sd(part['accuracy'])} |")
+    head = (f"COMPAS (sex); 400 initial rows, one round of 50, 3,000 test rows; `logreg`; "
+            f"seeds {seeds[0]}–{seeds[-1]}:")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("fair_reduction")
+
+
+def readme_fair_reduction() -> str:
+    """README: the COMPAS fairness-reduction bullet."""
+    frame = _read("fair_reduction", "fair_reduction.csv")
+    dp = frame.groupby("strategy")["demographic_parity"]
+    acc = frame.groupby("strategy")["accuracy"].mean()
+    return (f"`fairlearn` takes test DP from {mean_sd(dp.get_group('random'))} (random "
+            f"picks, plain `logreg`) to {mean_sd(dp.get_group('fairlearn'))} after one batch "
+            f"of 50 labels on 400, over {frame['seed'].nunique()} seeds, at accuracy "
+            f"{acc['fairlearn']:.3f} against {acc['random']:.3f}.\n\n" + made_by("fair_reduction"))
+
+
+def _signature() -> pd.DataFrame:
+    return _read("genomes1000_signature", "genomes1000_signature.csv")
+
+
+def genomes1000_signature() -> str:
+    """docs/datasets.md: XGBoost on recorded labels, mean and range over seeds."""
+    frame = _signature()
+    rows = (("demographic-parity gap (max − min positive-prediction rate over the 5 "
+             "groups)", "demographic_parity"),
+            ("TPR against `y_true`, AFR and SAS pooled", "tpr_true_afr_sas"),
+            ("TPR against `y_true`, AMR, EAS, EUR pooled", "tpr_true_others"),
+            ("TPR against recorded `y`, AFR and SAS pooled", "tpr_recorded_afr_sas"),
+            ("TPR against recorded `y`, AMR, EAS, EUR pooled", "tpr_recorded_others"))
+    n = len(frame)
+    lines = ["| quantity | mean | range over " + f"{n} seeds |", "|---|---|---|"]
+    for label, column in rows:
+        values = frame[column]
+        lines.append(f"| {label} | {values.mean():.3f} | {values.min():.3f} – "
+                     f"{values.max():.3f} |")
+    for label, side in (("AFR, SAS", "afr_sas"), ("AMR, EAS, EUR", "others")):
+        low, high = frame[f"tpr_true_min_{side}"], frame[f"tpr_true_max_{side}"]
+        lines.append(f"| per-group TPR against `y_true`, {label}: lowest and highest "
+                     f"group | {low.mean():.3f}, {high.mean():.3f} | {low.min():.3f} – "
+                     f"{high.max():.3f} |")
+    head = (f"Seeds {frame['seed'].min()}–{frame['seed'].max()}; {frame['n_train'].iloc[0]:,} "
+            f"training and {frame['n_test'].iloc[0]} test rows:")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("genomes1000_signature")
+
+
+def readme_genomes1000() -> str:
+    """README: the genomes1000 sanity-signature bullet."""
+    frame = _signature()
+    return (f"({len(frame)} seeds): XGBoost on recorded labels has a DP gap of "
+            f"{frame['demographic_parity'].mean():.3f} and a true-positive rate of "
+            f"{frame['tpr_true_afr_sas'].mean():.2f} in AFR+SAS against "
+            f"{frame['tpr_true_others'].mean():.2f} elsewhere.\n\n"
+            + made_by("genomes1000_signature"))
+
+
+def facagen_terms() -> str:
+    """docs/reproduce-facagen.md: the script's table.md, its headings moved under the page's."""
+    text = (RESULTS / "facagen_terms" / "table.md").read_text(encoding="utf-8")
+    lines = [f"##{line}" if line.startswith("## ") else line
+             for line in text.strip().splitlines() if not line.startswith("# ")]
+    return "\n".join(lines).strip() + "\n\n" + made_by("facagen_terms")
+
+
+def readme_facagen() -> str:
+    """README: FACA-GEN on genomes1000 (999 samples) against entropy and the seed model."""
+    runs = _read("facagen_terms", "runs.csv")
+    part = runs[runs["dataset"] == "genomes1000:999"]
+    by = part.groupby("method")
+    entropy = by.get_group("entropy")
+    ucb, ucb_gp, cc = (by.get_group(m) for m in ("facagen_ucb", "facagen_ucb_gp",
+                                                  "facagen_ucb+cc"))
+    return (f"genomes1000, 999 samples, {entropy['seed'].nunique()} seeds, 10 rounds of 50: "
+            f"DP {mean_sd(entropy['before_demographic_parity'])} before active learning, "
+            f"{mean_sd(entropy['demographic_parity'])} after entropy sampling, "
+            f"{mean_sd(ucb['demographic_parity'])} after FACA-GEN (UCB, expected-change "
+            f"F) and {mean_sd(ucb_gp['demographic_parity'])} with the group-parity F; the "
+            f"consistency learner (`+cc`) takes the counterfactual gap from "
+            f"{entropy['cf_gap'].mean():.3f} (entropy) to {cc['cf_gap'].mean():.3f} and the "
+            f"share of SHAP importance on the causal SNPs from "
+            f"{entropy['causal_share'].mean():.3f} to {cc['causal_share'].mean():.3f}.\n\n"
+            + made_by("facagen_terms"))
+
+
+def falcon_authors() -> str:
+    """docs/reproduce-falcon.md: the authors' Falcon beside fairpool's, the script's summary."""
+    text = (RESULTS / "falcon_authors_setup" / "falcon_authors_setup.md").read_text(
+        encoding="utf-8").strip()
+    return text + "\n\n" + made_by("falcon_authors_setup")
+
+
+def readme_falcon() -> str:
+    """README: fairpool's Falcon (authors' learner settings) against the authors' code."""
+    frame = _read("falcon_authors_setup", "falcon_authors_setup.csv")
+    dp = frame.groupby("method", sort=False)["dp_final"]
+    ours, theirs = "fairpool falcon, authors' learner", "authors' Falcon (λ = 1)"
+    return (f"on the authors' own set-up ({frame['seed'].nunique()} seeds, the same rows), "
+            f"fairpool's `falcon` with the authors' learner settings ends at DP "
+            f"{mean_sd(dp.get_group(ours))} against their Falcon's "
+            f"{mean_sd(dp.get_group(theirs))}.\n\n" + made_by("falcon_authors_setup"))
+
+
+def fis_section(dataset: str) -> str:
+    """docs/reproduce-fis.md: one dataset's section of fis_summary.py's table.md."""
+    text = (RESULTS / "fis_table" / "fis_table.md").read_text(encoding="utf-8")
+    sections = {}
+    for chunk in text.split("### ")[1:]:
+        name, _, body = chunk.partition("\n")
+        sections[name.strip()] = body.strip()
+    return sections[dataset] + "\n\n" + made_by("fis_table")
+
+
+#: reproduce_falcon.py's method keys, as docs/reproduce-falcon.md names them.
+FALCON_METHODS = {"random": "random", "entropy": "entropy", "falcon": "falcon, λ = 1",
+                  "falcon_mix0.5": "falcon, λ = 0.5",
+                  "falcon_no_postpone": "falcon, λ = 1, no postponement",
+                  "fal_fast": "fal_fast (FAL-64, nested)", "dfa2l": "dfa2l"}
+
+
+def falcon_reproduction(split: str) -> str:
+    """docs/reproduce-falcon.md: one split's table (mean ± sd over seeds), best DP in bold."""
+    runs = _read("falcon_reproduction", "runs.csv")
+    runs = runs[runs["split"] == split]
+    methods = [m for m in FALCON_METHODS if m in set(runs["method"])]
+    best = min(methods, key=lambda m: runs.loc[runs["method"] == m, "dp_final"].mean())
+    lines = ["| method | DP before | DP at B = 200 | score at B = 200 | accuracy before | "
+             "accuracy at B | postponed |", "|---|---|---|---|---|---|---|"]
+    for method in methods:
+        part = runs[runs["method"] == method]
+        name, dp, score = FALCON_METHODS[method], mean_sd(part["dp_final"]), mean_sd(
+            1 - part["dp_final"])
+        if method == best:
+            name, dp, score = f"**{name}**", f"**{dp}**", f"**{score}**"
+        rate = part["postpone_rate"]
+        postponed = "–" if rate.isna().all() or (rate == 0).all() else (
+            f"{rate.mean():.2f} ± {rate.std(ddof=1):.2f}")
+        lines.append(f"| {name} | {mean_sd(part['dp_before'])} | {dp} | {score} | "
+                     f"{mean_sd(part['accuracy_before'])} | {mean_sd(part['accuracy_final'])} "
+                     f"| {postponed} |")
+    falcon = runs[runs["method"] == "falcon"].sort_values("seed")
+    per_seed = ", ".join(f"{v:.3f}" for v in falcon["dp_final"])
+    seconds = runs.groupby("method")["seconds"].median()
+    cost = ", ".join(f"{m} {seconds[m]:.1f} s" for m in methods)
+    return ("\n".join(lines) + f"\n\nFalcon λ = 1 per seed: DP {per_seed}. Median wall time "
+            f"per 200-round run: {cost}.\n\n" + made_by("falcon_reproduction"))
+
+
+def readme_falcon_reproduction() -> str:
+    """README: Falcon (λ = 1) on fairpool's 19 COMPAS features, both split make-ups."""
+    runs = _read("falcon_reproduction", "runs.csv")
+
+    def dp(split: str, method: str, column: str = "dp_final") -> pd.Series:
+        return runs[(runs["split"] == split) & (runs["method"] == method)][column]
+
+    paper = dp("paper", "falcon")
+    return (f"on fairpool's 19 COMPAS features (sex, batch 1, B = 200, "
+            f"{runs['seed'].nunique()} seeds), with the paper's split make-up Falcon takes "
+            f"DP from {mean_sd(dp('paper', 'falcon', 'dp_before'))} to {mean_sd(paper)} "
+            f"(fairness score {1 - paper.mean():.3f} against the paper's 0.861); on "
+            f"fairpool's proportional `falcon` split from "
+            f"{mean_sd(dp('falcon', 'falcon', 'dp_before'))} to "
+            f"{mean_sd(dp('falcon', 'falcon'))}, random {mean_sd(dp('falcon', 'random'))}."
+            "\n\n" + made_by("falcon_reproduction"))
+
+
+def _cell3(value: float) -> str:
+    return "--" if pd.isna(value) else f"{value:.3f}"
+
+
+def monitoring_change_test() -> str:
+    """docs/monitoring.md: size and power of the change test on simulated periods."""
+    frame = _read("monitoring", "monitoring_change_test.csv")
+    lines = ["| scenario | replicates | contrast test rejects | naive test on \\|DP\\| rejects "
+             "| normal theory |", "|---|---|---|---|---|"]
+    for row in frame.itertuples(index=False):
+        lines.append(f"| {row.scenario} | {row.reps} | {_cell3(row.contrast_test_rejects)} | "
+                     f"{_cell3(row.naive_abs_dp_test_rejects)} | {_cell3(row.normal_theory)} |")
+    return "\n".join(lines) + "\n\n" + made_by("monitoring")
+
+
+def _p(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:.2g}"
+
+
+def monitoring_periods() -> str:
+    """docs/monitoring.md: the worked example, COMPAS per quarter."""
+    frame = _read("monitoring", "monitoring_compas_periods.csv")
+    result = json.loads((RESULTS / "monitoring" / "monitoring_compas.json").read_text(
+        encoding="utf-8"))
+    lines = ["| quarter | rows | base rate | DP difference [95 % CI] | DP change | p (DP) | "
+             "p (EO) | flag |", "|---|---|---|---|---|---|---|---|"]
+    for r in frame.itertuples(index=False):
+        change = "" if pd.isna(r.dp_change) else f"{r.dp_change:+.3f}"
+        flag = "" if pd.isna(r.flag) else r.flag
+        lines.append(f"| {r.period} | {r.rows} | {r.base_rate:.3f} | "
+                     f"{r.demographic_parity_difference:.3f} "
+                     f"[{r.demographic_parity_difference_ci_low:.3f}, "
+                     f"{r.demographic_parity_difference_ci_high:.3f}] | {change} | "
+                     f"{_p(r.dp_change_p)} | {_p(r.eo_change_p)} | {flag} |")
+    cost = (f"The command took {result['seconds']} s for {frame['rows'].sum()} rows, "
+            f"{len(frame)} periods and {result['n_boot']} bootstrap replicates per period "
+            "(`seconds` in the JSON).")
+    parts = ["\n".join(lines), cost, run_note("monitoring"), made_by("monitoring")]
+    return "\n\n".join(p for p in parts if p)
+
+
+def monitoring_interop() -> str:
+    """docs/monitoring.md: fairpool's numbers against other toolkits on COMPAS."""
+    frame = _read("monitoring", "monitoring_interop.csv")
+    lines = ["| toolkit | quantity | fairpool | theirs | absolute difference |",
+             "|---|---|---|---|---|"]
+    for r in frame.itertuples(index=False):
+        ours = "" if pd.isna(r.fairpool) else f"{r.fairpool:.4f}"
+        theirs = "" if pd.isna(r.reference) else f"{r.reference:.4f}"
+        quantity = r.quantity.replace("|", "\\|")
+        lines.append(f"| {r.toolkit} | {quantity} | {ours} | {theirs} | "
+                     f"{r.abs_difference:.2g} |")
+    return "\n".join(lines) + "\n\n" + made_by("monitoring")
+
+
+def _g(value: float) -> str:
+    """Three significant digits, without an exponent for large values."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def subgroups_speed() -> str:
+    """docs/audit.md: subgroups and worst_slices against their references, same run."""
+    frame = _read("subgroups", "subgroups.csv")
+    lines = ["| task | n | fairpool s | reference | reference n | reference s | scaled | "
+             "ratio |", "|---|---|---|---|---|---|---|---|"]
+    for r in frame.itertuples(index=False):
+        has_ref = not pd.isna(r.reference)
+        cells = [r.task, f"{r.n:,}", _g(r.fairpool_s),
+                 r.reference if has_ref else "", f"{int(r.reference_n):,}" if has_ref else "",
+                 _g(r.reference_s) if has_ref else "",
+                 r.reference_scaled if has_ref else "", _g(r.ratio) if has_ref else ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    head = (f"Wall-clock seconds on {frame['cores'].iloc[0]} cores of a shared machine at a "
+            f"1-minute load average of {frame['load_avg_1min'].iloc[0]:.0f} (every time is "
+            "inflated; each reference ran in the same run under the same load); `ratio` is "
+            "reference / fairpool:")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("subgroups")
+
+
+def stress_summary() -> str:
+    """docs/evaluation.md: each metric at rate 0 and at the largest rate, mean over seeds."""
+    script = _load_script("stress_test")
+    table = _read("stress_test", "stress_test.csv")
+    summary = script.summary(table)
+    lo, hi = (c for c in summary.columns if c.startswith("at "))
+    metrics = list(dict.fromkeys(summary["metric"]))
+    lines = ["| dataset | bias | strategy | " + " | ".join(metrics) + " |",
+             "|---|---|---|" + "---|" * len(metrics)]
+    for (name, source, strategy), part in summary.groupby(["dataset", "source", "strategy"],
+                                                         sort=False):
+        part = part.set_index("metric")
+        cells = [f"{part.loc[m, lo]:.3f} → {part.loc[m, hi]:.3f}" for m in metrics]
+        lines.append(f"| {name} | {source} | {strategy} | " + " | ".join(cells) + " |")
+    head = (f"Mean over seeds {', '.join(map(str, sorted(table['seed'].unique())))}, "
+            f"{lo} → {hi} (rate of the injected bias); `tpr[group]` is the TPR of the "
+            "stressed group (Adult: Female, genomes1000: EUR) on clean test rows; strategy "
+            "`none` is the plain fit on all training rows:")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("stress_test")
+
+
+def explain_shares() -> str:
+    """docs/evaluation.md: share of mean |SHAP| on the attribute and its proxies, per group."""
+    shares = _read("explain_by_group", "explain_by_group.csv")
+    lines = ["| dataset | model | group | sensitive columns | proxies | other | top feature |",
+             "|---|---|---|---|---|---|---|"]
+    for r in shares.itertuples(index=False):
+        lines.append(f"| {r.dataset} | {r.model} | {r.group} | {r.sensitive:.3f} | "
+                     f"{r.proxies:.3f} | {r.other:.3f} | `{r.top_feature}` |")
+    return "\n".join(lines) + "\n\n" + made_by("explain_by_group")
+
+
+def explain_timing() -> str:
+    """docs/evaluation.md: the explainers' cost against shap's KernelExplainer, same run."""
+    timing = _read("explain_by_group", "explain_timing.csv")
+    lines = ["| dataset | model | explainer | rows | s | s per 1,000 rows | KernelExplainer s "
+             "per 1,000 rows | ratio |", "|---|---|---|---|---|---|---|---|"]
+    for r in timing.itertuples(index=False):
+        lines.append(f"| {r.dataset} | {r.model} | {r.explainer} | {r.rows:,} | "
+                     f"{_g(r.seconds)} | {_g(r.seconds_per_1000_rows)} | "
+                     f"{_g(r.kernel_seconds_per_1000_rows)} | {_g(r.kernel_over_fairpool)} |")
+    return "\n".join(lines) + "\n\n" + made_by("explain_by_group")
+
+
+def strategies_adult() -> str:
+    """docs/active-learning.md: the uncertainty and group baselines' final round on Adult."""
+    frame = _read("strategies_adult", "strategies_adult.csv")
+    groups = [c[len("picked_"):] for c in frame.columns if c.startswith("picked_")]
+    lines = [f"| strategy | F1 | accuracy | DP | EO | picked {'/'.join(groups)} |",
+             "|---|---|---|---|---|---|"]
+    for row in frame.itertuples(index=False):
+        picked = "/".join(str(getattr(row, f"picked_{g}")) for g in groups)
+        lines.append(f"| {row.strategy} | {row.f1:.3f} | {row.accuracy:.3f} | "
+                     f"{row.demographic_parity:.3f} | {row.equalized_odds:.3f} | {picked} |")
+    head = (f"Seed {frame['seed'].iloc[0]}, final round ({frame['n_labelled'].iloc[0]} "
+            "labelled); DP and EO are max − min over the groups:")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("strategies_adult")
+
+
 @dataclass(frozen=True)
 class Block:
     """One generated block: where it lives and how it is rendered."""
@@ -233,6 +840,45 @@ BLOCKS: tuple[Block, ...] = (
     Block("panda-rho", "docs/reproduce-panda.md", panda_rho, ("panda_rho",)),
     Block("baselines", "docs/reproduce-panda-baselines.md", baselines_table,
           ("panda_baselines",)),
+    Block("panda-speed", "docs/reproduce-panda.md", panda_speed, ("speed_panda",)),
+    Block("metrics-summary", "README.md", readme_metrics, ("metrics",)),
+    Block("metrics-speed", "docs/metrics.md", metrics_speed, ("metrics",)),
+    Block("metrics-strings", "docs/metrics.md", metrics_strings, ("metrics",)),
+    Block("selection-summary", "README.md", readme_selection, ("selection_scale",)),
+    Block("selection-scale", "docs/fal.md", selection_table, ("selection_scale",)),
+    Block("fal-summary", "README.md", readme_fal, ("fal_agreement",)),
+    Block("fal-agreement", "docs/fal.md", fal_table, ("fal_agreement",)),
+    Block("fal-noise-floor", "docs/fal.md", fal_noise_floor, ("fal_noise_floor",)),
+    Block("fair-reduction-summary", "README.md", readme_fair_reduction, ("fair_reduction",)),
+    Block("fair-reduction", "docs/strategies-fair-baselines.md", fair_reduction,
+          ("fair_reduction",)),
+    Block("genomes1000-summary", "README.md", readme_genomes1000, ("genomes1000_signature",)),
+    Block("genomes1000-signature", "docs/datasets.md", genomes1000_signature,
+          ("genomes1000_signature",)),
+    Block("falcon-reproduction-summary", "README.md", readme_falcon_reproduction,
+          ("falcon_reproduction",)),
+    Block("falcon-summary", "README.md", readme_falcon, ("falcon_authors_setup",)),
+    Block("falcon-authors", "docs/reproduce-falcon.md", falcon_authors,
+          ("falcon_authors_setup",)),
+    Block("fis-adult", "docs/reproduce-fis.md", lambda: fis_section("adult"), ("fis_table",)),
+    Block("fis-compas", "docs/reproduce-fis.md", lambda: fis_section("compas"),
+          ("fis_table",)),
+    Block("falcon-paper-split", "docs/reproduce-falcon.md",
+          lambda: falcon_reproduction("paper"), ("falcon_reproduction",)),
+    Block("falcon-falcon-split", "docs/reproduce-falcon.md",
+          lambda: falcon_reproduction("falcon"), ("falcon_reproduction",)),
+    Block("monitoring-change-test", "docs/monitoring.md", monitoring_change_test,
+          ("monitoring",)),
+    Block("monitoring-periods", "docs/monitoring.md", monitoring_periods, ("monitoring",)),
+    Block("monitoring-interop", "docs/monitoring.md", monitoring_interop, ("monitoring",)),
+    Block("subgroups-speed", "docs/audit.md", subgroups_speed, ("subgroups",)),
+    Block("stress-test", "docs/evaluation.md", stress_summary, ("stress_test",)),
+    Block("explain-shares", "docs/evaluation.md", explain_shares, ("explain_by_group",)),
+    Block("explain-timing", "docs/evaluation.md", explain_timing, ("explain_by_group",)),
+    Block("strategies-adult", "docs/active-learning.md", strategies_adult,
+          ("strategies_adult",)),
+    Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),
+    Block("facagen-terms", "docs/reproduce-facagen.md", facagen_terms, ("facagen_terms",)),
 )
 
 
@@ -282,8 +928,10 @@ def record(run: str, source: Path, command: str, commit: str | None, note: str) 
     dest = RESULTS / run
     dest.mkdir(parents=True, exist_ok=True)
     for name in RUN_FILES[run]:
-        if (source / name).exists():
-            shutil.copyfile(source / name, dest / name)
+        src, dst = source / name, dest / name
+        # a script may have written straight into the run's folder: nothing to copy then
+        if src.exists() and not (dst.exists() and src.samefile(dst)):
+            shutil.copyfile(src, dst)
     # the full hash, also of an abbreviated --commit (a block quotes its first 10 digits)
     commit = subprocess.run(["git", "rev-parse", "--verify", f"{commit or 'HEAD'}^{{commit}}"],
                             cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()

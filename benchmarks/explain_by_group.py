@@ -15,8 +15,8 @@ reported per 1,000 rows, with the ratio::
 
     nice -n 10 python benchmarks/explain_by_group.py
 
-Writes ``benchmarks/results/explain_by_group.csv`` (shares per dataset, model and
-group), ``benchmarks/results/explain_timing.csv`` and
+Writes ``benchmarks/results/explain_by_group/explain_by_group.csv`` (shares per
+dataset, model and group), ``benchmarks/results/explain_by_group/explain_timing.csv`` and
 ``docs/figures/explain_<dataset>_<model>.png``.
 """
 
@@ -38,7 +38,7 @@ from sklearn.preprocessing import StandardScaler
 import fairpool as fp
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
+RESULTS = ROOT / "benchmarks" / "results" / "explain_by_group"
 FIGURES = ROOT / "docs" / "figures"
 KERNEL_ROWS = 5
 

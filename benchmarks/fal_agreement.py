@@ -22,7 +22,9 @@ one core each::
     python benchmarks/fal_agreement.py [--seeds 6] [--rounds 5] [--jobs 1]
 
 ``--jobs`` runs (dataset, seed) jobs in parallel processes (each still
-single-threaded) to cut the wall time on a machine with idle cores.
+single-threaded) to cut the wall time on a machine with idle cores. ``--out DIR``
+writes the per-query rows to ``DIR/fal_agreement.csv`` (with the run's sizes in
+every row), the results file ``benchmarks/doc_figures.py`` quotes.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -125,6 +128,9 @@ def run_job(job: Job) -> list[dict]:
             "round": round_,
             "fal_s": time.process_time() - start,
             "n_features": ds.n_features,
+            "n_labelled": job.n_labelled,
+            "n_pool": job.n_pool,
+            "n_validation": job.n_validation,
         }
         for steps in job.steps:
             start = time.process_time()
@@ -201,6 +207,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--noise-floor", action="store_true")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--csv", help="also write the per-query rows here")
+    parser.add_argument("--out", type=Path,
+                        help="also write the per-query rows to DIR/fal_agreement.csv")
     args = parser.parse_args(argv)
     steps = tuple(int(s) for s in args.steps.split(","))
     jobs = [
@@ -218,6 +226,9 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     frame = pd.DataFrame([row for rows in results for row in rows])
     if args.csv:
         frame.to_csv(args.csv, index=False)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(args.out / "fal_agreement.csv", index=False)
     table = summarise(frame, steps)
     print(
         f"FAL vs fal_fast, k=1, alpha=0.6, demographic parity; labelled {args.labelled}, "

@@ -30,7 +30,7 @@ Usage::
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/falcon_authors_setup.py \\
         [--compas compas-scores-two-years.csv.gz] [--authors-src /tmp/falcon_authors/src]
-        [--seeds 1 2 3] [--out benchmarks/results]
+        [--seeds 1 2 3] [--out benchmarks/results/falcon_authors_setup]
 
 AIF360 does the preprocessing; pandas 3 string columns are turned back into object
 columns first because AIF360 0.6.1 cannot read pandas' string dtype.
@@ -246,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--authors-src", type=Path, default=None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--out", type=Path,
+                        default=Path("benchmarks/results/falcon_authors_setup"))
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y, z, names = authors_compas(args.compas)

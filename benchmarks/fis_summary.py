@@ -13,11 +13,12 @@ Usage::
 
     fairpool run examples/fis.toml --out benchmarks/results/fis
     fairpool results benchmarks/results/fis/fairpool.duckdb \\
-        --export benchmarks/results/fis_rounds.csv --table rounds
+        --export benchmarks/results/fis_table/fis_rounds.csv --table rounds
     fairpool results benchmarks/results/fis/fairpool.duckdb \\
-        --export benchmarks/results/fis_runs.csv --table runs
-    python benchmarks/fis_summary.py benchmarks/results/fis_rounds.csv \\
-        --runs benchmarks/results/fis_runs.csv --out benchmarks/results/fis_table.md
+        --export benchmarks/results/fis_table/fis_runs.csv --table runs
+    python benchmarks/fis_summary.py benchmarks/results/fis_table/fis_rounds.csv \\
+        --runs benchmarks/results/fis_table/fis_runs.csv \\
+        --out benchmarks/results/fis_table/fis_table.md
 """
 
 from __future__ import annotations

@@ -11,17 +11,26 @@ pandas' factorize plus one bincount, timed in the same run (the target is 1.5x).
 
 Usage::
 
-    python benchmarks/metrics.py [--max-n 1e7] [--fairlearn-max-n 1e6] [--quick]
+    python benchmarks/metrics.py [--max-n 1e7] [--fairlearn-max-n 1e6] [--quick] [--out DIR]
 
 fairlearn takes tens of seconds per call at 1e6 rows with pandas 3, so it is
 timed up to ``--fairlearn-max-n`` (once, when a call takes over two seconds);
 larger sizes show "-" in its column.
+
+``--out DIR`` also writes the two tables as results files, which
+``benchmarks/doc_figures.py`` quotes: ``DIR/metrics_speed.csv`` (one row per size,
+grouping and metric: ``fairpool_s``, ``fairlearn_s`` (empty where not timed),
+``extra_ratio``, ``repeats``) and ``DIR/metrics_strings.csv`` (one row per metric on
+the string groups, plus the floor as ``metric = "floor"``; ``n``, ``seconds``).
+Also ``DIR/versions.json``: numpy, pandas, fairlearn and Python versions, CPUs and
+OMP_NUM_THREADS.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import sys
@@ -30,6 +39,7 @@ import tracemalloc
 import warnings
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -206,12 +216,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="repeats per timing (best kept)")
     parser.add_argument("--quick", action="store_true",
                         help="up to 1e5 rows, 3 repeats: a smoke run in seconds")
+    parser.add_argument("--out", type=Path, help="also write the tables there as CSV")
     options = parser.parse_args(argv)
     max_n, fl_max_n, repeats = int(options.max_n), int(options.fairlearn_max_n), options.repeats
     if options.quick:
         max_n, fl_max_n, repeats = min(max_n, 10**5), min(fl_max_n, 10**5), 3
     import fairlearn
 
+    versions = {"numpy": np.__version__, "pandas": pd.__version__,
+                "fairlearn": fairlearn.__version__, "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset"),
+                "repeats": repeats, "fairlearn_max_n": fl_max_n, "max_n": max_n}
     print(
         f"fairpool metrics benchmark: numpy {np.__version__}, pandas {pd.__version__}, "
         f"fairlearn {fairlearn.__version__}, Python {platform.python_version()}, "
@@ -220,10 +236,28 @@ def main(argv: list[str] | None = None) -> None:
         f"fairlearn timed up to n={fl_max_n:.0e}. Inputs: int8 labels, int64 group codes."
     )
     print()
-    print(render(run(max_n, fl_max_n, repeats)))
+    rows = run(max_n, fl_max_n, repeats)
+    print(render(rows))
     print()
     n_strings = min(max_n, 10**6)
-    print(render_string_groups(n_strings, *run_string_groups(n_strings, repeats)))
+    floor_s, timed = run_string_groups(n_strings, repeats)
+    print(render_string_groups(n_strings, floor_s, timed))
+    if options.out is not None:
+        write_results(options.out, rows, n_strings, floor_s, timed, versions, repeats)
+
+
+def write_results(out: Path, rows: list[dict[str, Any]], n_strings: int, floor_s: float,
+                  timed: list[tuple[str, float]], versions: dict[str, Any],
+                  repeats: int) -> None:
+    """Write ``metrics_speed.csv``, ``metrics_strings.csv`` and ``versions.json`` to ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    speed = pd.DataFrame(rows)
+    speed["repeats"] = repeats
+    speed.to_csv(out / "metrics_speed.csv", index=False)
+    strings = [{"metric": "floor", "n": n_strings, "seconds": floor_s}]
+    strings += [{"metric": m, "n": n_strings, "seconds": s} for m, s in timed]
+    pd.DataFrame(strings).to_csv(out / "metrics_strings.csv", index=False)
+    (out / "versions.json").write_text(json.dumps(versions, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Monitoring and interop figures of docs/monitoring.md, regenerated from the bundled data.
 
-Three parts, each written under benchmarks/results/:
+Three parts, each written under benchmarks/results/monitoring/:
 
 1. ``monitoring_compas.json`` / ``monitoring_compas_periods.csv``: the worked example.
    Bundled COMPAS rows of African-American and Caucasian defendants are written as a
@@ -47,7 +47,8 @@ from fairpool.audit import (
 from fairpool.datasets import raw_table
 from fairpool.metrics import group_report
 
-RESULTS = Path(__file__).resolve().parent / "results"
+#: This run's folder (benchmarks/doc_figures.py quotes its files with provenance.json).
+RESULTS = Path(__file__).resolve().parent / "results" / "monitoring"
 
 
 def compas_table() -> pd.DataFrame:
@@ -202,7 +203,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=4000)
     args = parser.parse_args()
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     result = worked_example()
     periods = pd.DataFrame(result["periods"])
     with pd.option_context("display.width", 200, "display.max_columns", 20):

@@ -19,9 +19,13 @@ Usage::
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/panda_training.py --seconds 840
     .venv/bin/python benchmarks/panda_training.py --policy results/panda/x.safetensors
 
-``--json PATH`` also writes every figure as JSON. Torch uses ``--threads`` CPU threads
-(default 2: the target machine). With CUDA available the policy trains and selects on
-the GPU (``device="auto"``); ``--device cpu`` forces the CPU.
+``--json PATH`` also writes every figure as JSON; ``--out DIR`` writes the results
+files ``benchmarks/doc_figures.py`` quotes: ``DIR/panda_speed.csv`` (one row: the run's
+settings, meta-training and selection figures) and ``DIR/panda_context.csv`` (one row
+per attention variant and selection seed: test ``demographic_parity`` (max − min),
+``demographic_parity_to_overall`` (Table 1) and ``f1`` after B = 400). Torch uses
+``--threads`` CPU threads (default 2: the target machine). With CUDA available the
+policy trains and selects on the GPU (``device="auto"``); ``--device cpu`` forces the CPU.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 import fairpool as fp
@@ -79,6 +84,8 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="where to save the trained policy")
     parser.add_argument("--selection-seeds", type=int, default=5)
     parser.add_argument("--json", type=Path, help="write the figures there as JSON")
+    parser.add_argument("--out", type=Path,
+                        help="write panda_speed.csv and panda_context.csv there")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     report: dict[str, Any] = {"threads": torch.get_num_threads(),
@@ -146,6 +153,7 @@ def main() -> None:
 
     # -- does the context hurt? -----------------------------------------------------------
     outcomes: dict[str, list[tuple[float, float]]] = {"context": [], "full": []}
+    context_rows = []
     for label, context_option in (("context", panda.config.attention_context),
                                   ("full", "full")):
         variant = panda.with_config(attention_context=context_option)
@@ -153,6 +161,11 @@ def main() -> None:
             final = fp.active.run(ds, strategy=variant, learner="logreg", budget=400,
                                   batch_size=400, seed=s, split=parts).final
             outcomes[label].append((final["demographic_parity"], final["f1"]))
+            context_rows.append({
+                "attention": label, "selection_seed": s,
+                "demographic_parity": final["demographic_parity"],
+                "demographic_parity_to_overall": final["demographic_parity_to_overall"],
+                "f1": final["f1"]})
     report["context_effect"] = {}
     for label, values in outcomes.items():
         dp, f1 = np.array(values).T
@@ -163,6 +176,18 @@ def main() -> None:
               f"({args.selection_seeds} selection seeds)")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=float))
+    if args.out is not None:
+        speed = {"seed": args.seed, "rho": panda.config.rho,
+                 "constraint": panda.config.constraint, "threads": report["threads"],
+                 "device": report.get("gpu", str(device)),
+                 "training_seconds": summary["seconds"], "episodes": summary["episodes"],
+                 "stopped": summary["stopped"], "patience": panda.config.patience,
+                 "train_constraint": best["disparity"], "train_f1": best["f1"],
+                 "train_random_constraint": rand["disparity"], "train_random_f1": rand["f1"],
+                 **report["selection"]}
+        args.out.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame([speed]).to_csv(args.out / "panda_speed.csv", index=False)
+        pd.DataFrame(context_rows).to_csv(args.out / "panda_context.csv", index=False)
 
 
 if __name__ == "__main__":

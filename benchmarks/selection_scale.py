@@ -12,9 +12,14 @@ Prints a Markdown table of wall seconds (best of ``--repeats``) and the growth
 ratio to the previous size (10x more rows: a ratio near 10 is linear).
 
 Threads: BLAS and OpenMP get ``--threads`` (default 2, the target machine's
-cores), set before numpy loads::
+cores), set before numpy loads when run as a script::
 
-    python benchmarks/selection_scale.py [--sizes 1e4 1e5 1e6] [--threads 2]
+    python benchmarks/selection_scale.py [--sizes 1e4 1e5 1e6] [--threads 2] [--out DIR]
+
+``--out DIR`` also writes ``DIR/selection_scale.csv``: one row per (pool size,
+strategy) with the best wall seconds, plus one row ``strategy = "train logreg"`` for
+the training time, and the settings (k, features, labelled, reference, repeats, threads)
+in every row; ``benchmarks/doc_figures.py`` quotes it.
 """
 
 from __future__ import annotations
@@ -29,12 +34,14 @@ def _threads_from_argv(argv: list[str]) -> str:
     return "2"
 
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = _threads_from_argv(sys.argv)
+if __name__ == "__main__":  # as a script only: importing it must not change the caller's env
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = _threads_from_argv(sys.argv)
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -91,6 +98,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument(
         "--uncertainty-only", action="store_true", help="time entropy and margin only"
     )
+    parser.add_argument("--out", type=Path, help="also write selection_scale.csv there")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     X_lab, y_lab, g_lab = synthetic_rows(N_LABELLED, rng)
@@ -147,7 +155,25 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
             cells.append("-" if np.isnan(ratio) else f"{ratio:.1f}x")
         lines.append(f"| {index} | " + " | ".join(cells) + " |")
     print("\n".join(lines))
+    if args.out is not None:
+        write_results(args, table, train_s)
     return table
+
+
+def write_results(args: argparse.Namespace, table: pd.DataFrame, train_s: float) -> Path:
+    """``args.out/selection_scale.csv``: the table in long form, with the settings."""
+    settings = {"k": args.k, "n_features": N_FEATURES, "n_labelled": N_LABELLED,
+                "n_reference": N_REFERENCE, "repeats": args.repeats,
+                "fal_repeats": args.fal_repeats, "threads": args.threads}
+    rows = [{"pool_rows": 0, "strategy": "train logreg", "seconds": train_s, **settings}]
+    for index in table.index:
+        for column in table.columns:
+            rows.append({"pool_rows": int(float(index)), "strategy": column,
+                         "seconds": float(table.loc[index, column]), **settings})
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "selection_scale.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
 
 
 if __name__ == "__main__":

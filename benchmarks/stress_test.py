@@ -17,7 +17,7 @@ batch of 50; learner ``logreg`` everywhere::
     nice -n 10 python benchmarks/stress_test.py --jobs 2   # the run (writes the CSV and PNGs)
     python benchmarks/stress_test.py --plot-only           # redraw the PNGs from the CSV
 
-Writes ``benchmarks/results/stress_test.csv`` (one row per dataset, source, rate,
+Writes ``benchmarks/results/stress_test/stress_test.csv`` (one row per dataset, source, rate,
 seed and strategy) and ``docs/figures/stress_<dataset>.png``, and prints, for each
 dataset, source and strategy, the mean change from rate 0 to rate 0.5 of accuracy,
 DP and EO differences and the group's TPR.
@@ -38,7 +38,7 @@ import pandas as pd
 import fairpool as fp
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "stress_test.csv"
+RESULTS = ROOT / "benchmarks" / "results" / "stress_test" / "stress_test.csv"
 FIGURES = ROOT / "docs" / "figures"
 SETTINGS = {
     "adult": {"rows": 4000, "group": "Female"},

@@ -18,7 +18,7 @@ within 10 s. Measured in the same run, each against a reference:
 
 Usage::
 
-    python benchmarks/subgroups.py [--n 1000000] [--out benchmarks/results/subgroups.csv]
+    python benchmarks/subgroups.py [--n 1000000] [--out benchmarks/results/subgroups/subgroups.csv]
 
 Prints a Markdown table (wall seconds, reference seconds, ratio = reference /
 fairpool, the machine's 1-minute load average at the end) and writes it to
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--loop-resamples", type=int, default=20)
     parser.add_argument("--fairlearn-n", type=float, default=1e5)
     parser.add_argument("--slice-n", type=float, default=1e5)
-    parser.add_argument("--out", default="benchmarks/results/subgroups.csv")
+    parser.add_argument("--out", default="benchmarks/results/subgroups/subgroups.csv")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 2:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])

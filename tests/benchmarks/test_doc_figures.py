@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -59,3 +60,280 @@ def test_check_finds_a_hand_edited_number_and_write_restores_it(figures, tmp_pat
     page.write_text("no block here\n")
     with pytest.raises(LookupError, match="no <!-- figures:t --> block"):
         figures.check((block,))
+
+
+# ---------------------------------------------------------------------------
+# each block's numbers, recomputed here from its results file with pandas/numpy
+# ---------------------------------------------------------------------------
+def _csv(figures, run: str, name: str) -> pd.DataFrame:
+    return pd.read_csv(figures.RESULTS / run / name)
+
+
+def _line(text: str, *starts: str) -> str:
+    """The one table line of ``text`` that begins with ``| start[0] | start[1] | ...``."""
+    prefix = "| " + " | ".join(starts) + " |"
+    found = [line for line in text.splitlines() if line.startswith(prefix)]
+    assert len(found) == 1, (prefix, found)
+    return found[0]
+
+
+def _msd(values) -> str:
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}"
+
+
+def test_metrics_blocks(figures) -> None:
+    speed = _csv(figures, "metrics", "metrics_speed.csv")
+    table = figures.metrics_speed()
+    short = {"demographic_parity_difference": "DP diff", "equalized_odds_difference": "EO diff"}
+    for row in speed.itertuples(index=False):
+        line = _line(table, f"{row.n:.0e}", row.groups, short[row.metric])
+        assert line.endswith(f"| {row.extra_ratio:.3f} |")
+        if np.isnan(row.fairlearn_s):
+            assert "| - | - |" in line
+        else:
+            assert f"| {row.fairlearn_s / row.fairpool_s:,.0f}x |" in line
+    timed = speed.dropna(subset=["fairlearn_s"])
+    largest = timed["n"].max()
+    ratio = (timed["fairlearn_s"] / timed["fairpool_s"])[timed["n"] == largest]
+    span = f"{ratio.min():,.0f}–{ratio.max():,.0f}×"
+    assert span in table and span in figures.readme_metrics()
+    dp2 = timed[(timed["n"] == largest) & (timed["groups"] == "2")
+                & (timed["metric"] == "demographic_parity_difference")]
+    assert f"{dp2['fairpool_s'].iloc[0] * 1e3:.1f} ms vs {dp2['fairlearn_s'].iloc[0]:.1f} s" \
+        in figures.readme_metrics()
+
+    strings = _csv(figures, "metrics", "metrics_strings.csv").set_index("metric")
+    block = figures.metrics_strings()
+    floor = strings.loc["floor", "seconds"]
+    for metric, seconds in strings.drop("floor")["seconds"].items():
+        assert f"| {seconds / floor:.2f}x |" in _line(block, metric)
+    assert f"within {strings.drop('floor')['seconds'].max() / floor:.2f}x" in block
+
+
+def test_selection_blocks(figures) -> None:
+    frame = _csv(figures, "selection_scale", "selection_scale.csv")
+    rounds = frame[frame["strategy"] != "train logreg"]
+    block = figures.selection_table()
+    sizes = sorted(rounds["pool_rows"].unique())
+    for before, size in zip([None, *sizes[:-1]], sizes, strict=True):
+        line = _line(block, f"{size:.0e}")
+        for strategy in rounds["strategy"].unique():
+            seconds = rounds[(rounds["pool_rows"] == size) & (rounds["strategy"] == strategy)]
+            value = seconds["seconds"].iloc[0]
+            assert f"| {value:.3g} |" in line
+            if before is not None:
+                previous = rounds[(rounds["pool_rows"] == before)
+                                  & (rounds["strategy"] == strategy)]["seconds"].iloc[0]
+                assert f"| {value / previous:.1f}x" in line
+    entropy = rounds[rounds["strategy"] == "entropy"].sort_values("pool_rows")
+    assert f"takes {entropy['seconds'].iloc[-1]:.2f} s" in figures.readme_selection()
+
+
+def test_fal_blocks(figures) -> None:
+    frame = _csv(figures, "fal_agreement", "fal_agreement.csv")
+    block, readme = figures.fal_table(), figures.readme_fal()
+    for _, part in frame.groupby("dataset"):
+        fal = part["fal_s"].mean()
+        for steps in (1, 2, 3):
+            if f"fast{steps}_s" not in part:
+                continue
+            same = 100 * part[f"fast{steps}_same"].astype(bool).mean()
+            top3 = 100 * part[f"fast{steps}_top3"].astype(bool).mean()
+            speedup = fal / part[f"fast{steps}_s"].mean()
+            assert f"{same:.0f}% / {top3:.0f}% / {part[f'fast{steps}_s'].mean():.3g} / " \
+                   f"{speedup:,.0f}x" in block
+            if steps == 3:  # fal_fast's default
+                label = {"adult": "Adult", "compas": "COMPAS"}[part["dataset"].iloc[0]]
+                assert re.search(rf"{same:.0f}%( of queries)? on {label}", readme)
+                assert f"{speedup:,.0f}×" in readme
+    queries = " | ".join(str(len(p)) for _, p in frame.groupby("dataset", sort=False))
+    assert f"| queries | {queries} |" in block
+
+
+def test_panda_speed_block(figures) -> None:
+    speed = _csv(figures, "speed_panda", "panda_speed.csv").iloc[0]
+    context = _csv(figures, "speed_panda", "panda_context.csv")
+    block = figures.panda_speed()
+    assert f"{speed['training_seconds']:.0f} s, {speed['episodes']} iterations" in block
+    assert f"{speed['forward_full_s'] / speed['forward_context_s']:.1f}× faster" in block
+    assert f"PANDA is {speed['select_s'] / speed['entropy_select_s']:.0f}× slower" in block
+    for label in ("context", "full"):
+        part = context[context["attention"] == label]
+        assert (f"DP vs overall {_msd(part['demographic_parity_to_overall'])}, DP max − min "
+                f"{_msd(part['demographic_parity'])}, F1 {_msd(part['f1'])}") in block
+
+
+def test_fair_reduction_blocks(figures) -> None:
+    frame = _csv(figures, "fair_reduction", "fair_reduction.csv")
+    block = figures.fair_reduction()
+    for name, part in frame.groupby("strategy"):
+        part = part.sort_values("seed")
+        line = _line(block, name)
+        assert " / ".join(f"{v:.2f}" for v in part["demographic_parity"]) in line
+        assert _msd(part["demographic_parity"]) in line and _msd(part["accuracy"]) in line
+    dp = frame.groupby("strategy")["demographic_parity"]
+    readme = figures.readme_fair_reduction()
+    assert f"from {_msd(dp.get_group('random'))}" in readme
+    assert f"to {_msd(dp.get_group('fairlearn'))}" in readme
+
+
+def test_genomes1000_blocks(figures) -> None:
+    frame = _csv(figures, "genomes1000_signature", "genomes1000_signature.csv")
+    block = figures.genomes1000_signature()
+    dp = frame["demographic_parity"]
+    assert f"| {dp.mean():.3f} | {dp.min():.3f} – {dp.max():.3f} |" in block
+    tpr = frame["tpr_true_afr_sas"]
+    assert f"| {tpr.mean():.3f} | {tpr.min():.3f} – {tpr.max():.3f} |" in block
+    readme = figures.readme_genomes1000()
+    assert f"DP gap of {dp.mean():.3f}" in readme and f"rate of {tpr.mean():.2f}" in readme
+
+
+def test_facagen_blocks(figures) -> None:
+    table = (figures.RESULTS / "facagen_terms" / "table.md").read_text(encoding="utf-8")
+    block = figures.facagen_terms()
+    rows = [line for line in table.splitlines() if line.startswith(("|", "- "))]
+    position = 0
+    for line in rows:  # every line of table.md, in its order
+        position = block.index(line, position) + len(line)
+    runs = _csv(figures, "facagen_terms", "runs.csv")
+    part = runs[runs["dataset"] == "genomes1000:999"]
+    readme = figures.readme_facagen()
+    entropy = part[part["method"] == "entropy"]
+    assert f"{_msd(entropy['demographic_parity'])} after entropy" in readme
+    cc = part[part["method"] == "facagen_ucb+cc"]
+    assert f"from {entropy['cf_gap'].mean():.3f} (entropy) to {cc['cf_gap'].mean():.3f}" \
+        in readme
+
+
+def test_strategies_adult_block(figures) -> None:
+    frame = _csv(figures, "strategies_adult", "strategies_adult.csv")
+    block = figures.strategies_adult()
+    for row in frame.itertuples(index=False):
+        cells = [f"{getattr(row, m):.3f}" for m in ("f1", "accuracy", "demographic_parity",
+                                                     "equalized_odds")]
+        picked = f"{row.picked_Female}/{row.picked_Male}"
+        assert _line(block, row.strategy) == (f"| {row.strategy} | " + " | ".join(cells)
+                                              + f" | {picked} |")
+        assert row.picked_Female + row.picked_Male == row.n_labelled - 100  # B labels bought
+
+
+def test_fal_noise_floor_block(figures) -> None:
+    frame = _csv(figures, "fal_noise_floor", "fal_agreement.csv")
+    block = figures.fal_noise_floor()
+    names = list(dict.fromkeys(frame["dataset"]))
+    loose = [100 * frame.loc[frame["dataset"] == d, "default_tol_same"].astype(bool).mean()
+             for d in names]
+    fast = [100 * frame.loc[frame["dataset"] == d, "fast3_same"].astype(bool).mean()
+            for d in names]
+    assert " | ".join(f"{v:.0f}%" for v in loose) + " |" in block.splitlines()[3]
+    assert " | ".join(f"{v:.0f}%" for v in fast) + " |" in block.splitlines()[4]
+
+
+def test_falcon_blocks(figures) -> None:
+    frame = _csv(figures, "falcon_authors_setup", "falcon_authors_setup.csv")
+    summary, paired = figures.falcon_authors().split("\n\n")[:2]
+    authors = frame[frame["method"] == "authors' Falcon (λ = 1)"].set_index("seed")["dp_final"]
+    for method, part in frame.groupby("method", sort=False):
+        part = part.sort_values("seed")
+        line = _line(summary, method)
+        assert f"| {_msd(part['dp_final'])} |" in line
+        assert ", ".join(f"{v:.3f}" for v in part["dp_final"]) in line
+        if not method.startswith("authors"):
+            diff = part.set_index("seed")["dp_final"] - authors
+            assert _line(paired, method) == (f"| {method} | {diff.mean():+.3f} ± "
+                                             f"{diff.std(ddof=1):.3f} |")
+    dp = frame.groupby("method")["dp_final"]
+    readme = figures.readme_falcon()
+    ours = dp.get_group("fairpool falcon, authors' learner")
+    theirs = dp.get_group("authors' Falcon (λ = 1)")
+    assert f"DP {_msd(ours)} against their Falcon's {_msd(theirs)}" in readme
+
+
+def test_fis_blocks(figures) -> None:
+    rounds = _csv(figures, "fis_table", "fis_rounds.csv")
+    for dataset in ("adult", "compas"):
+        block = figures.fis_section(dataset)
+        part = rounds[rounds["dataset_label"] == dataset]
+        for strategy, runs in part.groupby("strategy_label"):
+            last = runs[runs["round"] == runs["round"].max()]  # one cell per seed
+            assert len(last) == runs["seed"].nunique()
+            cells = [_msd(last[m]) for m in ("accuracy", "f1", "demographic_parity",
+                                             "equalized_odds")]
+            assert _line(block, strategy).startswith(f"| {strategy} | " + " | ".join(cells))
+
+
+def test_falcon_reproduction_blocks(figures) -> None:
+    runs = _csv(figures, "falcon_reproduction", "runs.csv")
+    for split in ("paper", "falcon"):
+        block = figures.falcon_reproduction(split)
+        part = runs[runs["split"] == split]
+        means = part.groupby("method")["dp_final"].mean()
+        for method, name in figures.FALCON_METHODS.items():
+            rows = part[part["method"] == method]
+            line = next(x for x in block.splitlines()
+                        if x.startswith((f"| {name} |", f"| **{name}** |")))
+            assert _msd(rows["dp_final"]) in line and _msd(1 - rows["dp_final"]) in line
+            assert _msd(rows["accuracy_final"]) in line
+            assert line.startswith("| **") == (method == means.idxmin())
+    paper = runs[(runs["split"] == "paper") & (runs["method"] == "falcon")]["dp_final"]
+    readme = figures.readme_falcon_reproduction()
+    assert f"to {_msd(paper)} (fairness score {1 - paper.mean():.3f}" in readme
+
+
+def test_monitoring_blocks(figures) -> None:
+    change = _csv(figures, "monitoring", "monitoring_change_test.csv")
+    block = figures.monitoring_change_test()
+    for row in change.itertuples(index=False):
+        line = _line(block, row.scenario)
+        assert f"| {row.reps} | {row.contrast_test_rejects:.3f} |" in line
+    periods = _csv(figures, "monitoring", "monitoring_compas_periods.csv")
+    block = figures.monitoring_periods()
+    for row in periods.itertuples(index=False):
+        line = _line(block, row.period, str(row.rows))
+        low = row.demographic_parity_difference_ci_low
+        high = row.demographic_parity_difference_ci_high
+        assert f"{row.demographic_parity_difference:.3f} [{low:.3f}, {high:.3f}]" in line
+    assert f"for {periods['rows'].sum()} rows, {len(periods)} periods" in block
+    interop = _csv(figures, "monitoring", "monitoring_interop.csv")
+    block = figures.monitoring_interop()
+    assert len([x for x in block.splitlines() if x.startswith("| ")]) == len(interop) + 1
+    assert interop["abs_difference"].max() < 1e-12  # every toolkit agrees
+
+
+def test_subgroups_block(figures) -> None:
+    frame = _csv(figures, "subgroups", "subgroups.csv")
+    block = figures.subgroups_speed()
+    for row in frame.itertuples(index=False):
+        line = _line(block, row.task, f"{row.n:,}")
+        assert f"| {row.fairpool_s:.3g} |" in line
+        if not pd.isna(row.reference_s):
+            ratio = f"{row.ratio:,.0f}" if row.ratio >= 100 else f"{row.ratio:.3g}"
+            assert line.endswith(f"| {ratio} |")
+
+
+def test_stress_test_block(figures) -> None:
+    table = _csv(figures, "stress_test", "stress_test.csv")
+    block = figures.stress_summary()
+    for (name, source, strategy), part in table.groupby(["dataset", "source", "strategy"]):
+        group = part["group"].iloc[0]
+        line = _line(block, name, source, strategy)
+        for metric in ("accuracy", "demographic_parity", "equalized_odds", f"tpr[{group}]"):
+            low = part.loc[part["rate"] == part["rate"].min(), metric].mean()
+            high = part.loc[part["rate"] == part["rate"].max(), metric].mean()
+            assert f" {low:.3f} → {high:.3f} |" in line
+
+
+def test_explain_blocks(figures) -> None:
+    shares = _csv(figures, "explain_by_group", "explain_by_group.csv")
+    block = figures.explain_shares()
+    for r in shares.itertuples(index=False):
+        assert abs(r.sensitive + r.proxies + r.other - 1) < 1e-9  # shares of one total
+        assert _line(block, r.dataset, r.model, r.group).startswith(
+            f"| {r.dataset} | {r.model} | {r.group} | {r.sensitive:.3f} | {r.proxies:.3f} |")
+    timing = _csv(figures, "explain_by_group", "explain_timing.csv")
+    block = figures.explain_timing()
+    for r in timing.itertuples(index=False):
+        ratio = r.kernel_seconds_per_1000_rows / r.seconds_per_1000_rows
+        text = f"{ratio:,.0f}" if ratio >= 100 else f"{ratio:.3g}"
+        assert _line(block, r.dataset, r.model).endswith(f"| {text} |")

@@ -3,7 +3,7 @@
 The split is checked against a brute-force loop of the authors' procedure (global
 NumPy seeding, a walk over the (sex, label) cells), the features against COMPAS's
 known counts, and the slow test pins fairpool's Falcon on the authors' three splits
-to the numbers in benchmarks/results/falcon_authors_setup.csv.
+to the numbers in benchmarks/results/falcon_authors_setup/falcon_authors_setup.csv.
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ def test_features_are_aif360s_compas_with_charge_descriptions():
 def test_fairpool_falcon_on_the_authors_splits_is_pinned():
     """fairpool's Falcon with the authors' learner settings, seeds 1-3 (the results file)."""
     pytest.importorskip("aif360")
-    results = pd.read_csv(_ROOT / "benchmarks" / "results" / "falcon_authors_setup.csv")
+    results = pd.read_csv(_ROOT / "benchmarks" / "results" / "falcon_authors_setup"
+                          / "falcon_authors_setup.csv")
     label = "fairpool falcon, authors' learner"
     pinned = results[results["method"] == label].set_index("seed")
     X, y, z, names = script.authors_compas(script.VENDORED_COMPAS)
