@@ -55,17 +55,21 @@ lint: $(DEV)
 # writes its results under results/ (docs/ holds the figures measured so far).
 bench: $(DEV)
 	$(BIN)/pytest -q -m slow -p no:xdist
-	$(BIN)/python benchmarks/metrics.py
+	$(BIN)/python benchmarks/metrics.py --out results/metrics
 	$(BIN)/python benchmarks/sessions.py
-	$(BIN)/python benchmarks/selection_scale.py
-	$(BIN)/python benchmarks/fal_agreement.py
-	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/panda_training.py --seconds 840
-	$(BIN)/python benchmarks/reproduce_panda_baselines.py
-	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce_panda.py --seeds 5 --train-seconds 270 --threads 1
-	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce_panda.py --seeds 2 --representation --threads 1
-	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce_panda.py --seeds 0 --rho-sweep 0.04 0.1 0.2 --threads 1
-	$(BIN)/python benchmarks/reproduce_falcon.py
-	$(BIN)/python benchmarks/reproduce_facagen.py
+	$(BIN)/python benchmarks/selection_scale.py --out results/selection_scale
+	$(BIN)/python benchmarks/fal_agreement.py --out results/fal_agreement
+	$(BIN)/python benchmarks/fair_reduction_compas.py --seeds 5 --out results/fair_reduction
+	$(BIN)/python benchmarks/genomes1000_signature.py --seeds 10 --out results/genomes1000_signature
+	$(BIN)/python benchmarks/strategies_adult.py --out results/strategies_adult
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/panda_training.py --seconds 840 --threads 1 --out results/speed_panda
+	$(BIN)/python benchmarks/reproduce_panda_baselines.py --out results/panda_baselines
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce_panda.py --seeds 5 --max-episodes 300 --train-seconds 1200 --threads 1 --baselines-from results/panda_baselines --out results/panda
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce_panda.py --seeds 2 --representation --max-episodes 300 --threads 1 --out results/panda_repr
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce_panda.py --seeds 0 --rho-sweep 0.04 0.1 0.2 --max-episodes 300 --threads 1 --policy-dir results/panda --out results/panda_rho
+	$(BIN)/python benchmarks/reproduce_falcon.py --out results/falcon_reproduction
+	$(BIN)/python benchmarks/reproduce_facagen.py --out results/facagen
+	@echo "each run wrote results/<run>/; to quote one on the pages: benchmarks/doc_figures.py record <run> --source results/<run> --command ..., then doc_figures.py write"
 
 clean:
 	rm -rf $(VENV) .venv-labelstudio build *.egg-info src/*.egg-info .pytest_cache results
