@@ -49,6 +49,7 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "panda": ("final.csv", "curves.csv", "training.csv", "summary.md"),
     "panda_eb": ("final.csv", "training.csv"),
     "panda_rho": ("rho.csv", "training.csv"),
+    "panda_repr": ("final.csv", "training.csv"),
     "panda_baselines": ("final.csv", "summary.csv", "summary.md"),
     # benchmarks/panda_training.py --out
     "speed_panda": ("panda_speed.csv", "panda_context.csv"),
@@ -241,6 +242,20 @@ def panda_rho() -> str:
                      f"{row.test_f1:.3f} | {int(row.episodes)} |")
     return ("Seed 0, one policy per bound, all 400 labels in one forward pass:\n\n"
             + "\n".join(lines) + "\n\n" + made_by("panda_rho"))
+
+
+def panda_repr() -> str:
+    """docs/reproduce-panda.md §3.3: every method on PANDA's shared representation."""
+    script = _load_script("reproduce_panda")
+    final = _read("panda_repr", "final.csv")
+    training = _read("panda_repr", "training.csv")
+    policies = training[training["kind"] == "repr"]
+    trained = "; ".join(
+        f"seed {int(r.seed)}: {int(r.episodes)} iterations ({r.stopped}), meta-train DP "
+        f"{r.train_disparity:.3f} (random selection {r.train_random_disparity:.3f})"
+        for r in policies.itertuples(index=False))
+    return ("\n".join(script._table(final)) + "\n\nThe DP policies on the representation: "
+            + trained + ".\n\n" + made_by("panda_repr"))
 
 
 def baselines_table() -> str:
@@ -838,6 +853,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("panda-fig2", "docs/reproduce-panda.md", panda_fig2, ("panda",)),
     Block("panda-training", "docs/reproduce-panda.md", panda_training, ("panda",)),
     Block("panda-rho", "docs/reproduce-panda.md", panda_rho, ("panda_rho",)),
+    Block("panda-repr", "docs/reproduce-panda.md", panda_repr, ("panda_repr",)),
     Block("baselines", "docs/reproduce-panda-baselines.md", baselines_table,
           ("panda_baselines",)),
     Block("panda-speed", "docs/reproduce-panda.md", panda_speed, ("speed_panda",)),

@@ -337,3 +337,16 @@ def test_explain_blocks(figures) -> None:
         ratio = r.kernel_seconds_per_1000_rows / r.seconds_per_1000_rows
         text = f"{ratio:,.0f}" if ratio >= 100 else f"{ratio:.3g}"
         assert _line(block, r.dataset, r.model).endswith(f"| {text} |")
+
+
+def test_panda_rho_and_representation_blocks(figures) -> None:
+    rho = _csv(figures, "panda_rho", "rho.csv")
+    block = figures.panda_rho()
+    for row in rho.itertuples(index=False):
+        assert (f"| {row.rho:g} | {row.train_disparity:.3f} | {row.test_disparity:.3f} | "
+                f"{row.test_f1:.3f} | {int(row.episodes)} |") in block
+    final = _csv(figures, "panda_repr", "final.csv")
+    block = figures.panda_repr()
+    for name, part in final.groupby("strategy"):
+        assert (f"| {name} | {part['seed'].nunique()} | {_msd(part['f1'])} | "
+                f"{_msd(part['demographic_parity_to_overall'])} |") in block
