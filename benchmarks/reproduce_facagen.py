@@ -198,7 +198,7 @@ def tuner_choices(results: pd.DataFrame) -> str:
         if method.startswith("facagen_ppo") and "lams" in part:
             lam = np.concatenate([np.array(v.split(), dtype=float) for v in part["lams"]])
             gam = np.concatenate([np.array(v.split(), dtype=float) for v in part["gammas"]])
-            lines.append(f"- {spec}, PPO actions over all rounds and seeds: λ = "
+            lines.append(f"- {spec}, {method}: PPO actions over all rounds and seeds: λ = "
                          f"{lam.mean():.2f} ± {lam.std():.2f}, γ = {gam.mean():.2f} ± "
                          f"{gam.std():.2f}")
     return "\n".join(lines)

@@ -223,3 +223,27 @@ def test_group_parity_picks_lean_to_the_disadvantaged_group(state):
         assert set(picks.tolist()) == set(np.argsort(-score)[:10].tolist())
     favoured = term > term.min()
     assert favoured.any() and not favoured[picks].any()
+
+
+def test_reproduction_tuner_lines_name_each_ppo_method():
+    import importlib.util
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(__file__).parents[2] / "benchmarks" / "reproduce_facagen.py"
+    spec = importlib.util.spec_from_file_location("reproduce_facagen_lines", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = pd.DataFrame({
+        "dataset": ["d", "d", "d"], "method": ["facagen_ppo", "facagen_ppo_gp", "facagen_ppo"],
+        "lams": ["1 2", "0.5", "3"], "gammas": ["0 0", "-1", "1"], "arms": [None] * 3,
+    })
+    lines = module.tuner_choices(results).splitlines()
+    # λ over the rounds of both facagen_ppo seeds: 1, 2, 3 (population sd); γ: 0, 0, 1
+    assert lines == [
+        f"- d, facagen_ppo: PPO actions over all rounds and seeds: λ = 2.00 ± "
+        f"{np.std([1, 2, 3]):.2f}, γ = 0.33 ± {np.std([0, 0, 1]):.2f}",
+        "- d, facagen_ppo_gp: PPO actions over all rounds and seeds: λ = 0.50 ± 0.00, "
+        "γ = -1.00 ± 0.00",
+    ]
