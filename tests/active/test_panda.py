@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -188,3 +189,53 @@ def test_a_pool_larger_than_the_context_is_read_with_a_seeded_subsample(
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     assert np.corrcoef(a, full)[0, 1] > 0.9
+
+
+def _same_rounds(a, b) -> None:
+    """Every round's metrics equal (the timing columns aside)."""
+    keep = [c for c in a.frame.columns if "second" not in c]
+    pd.testing.assert_frame_equal(a.frame[keep], b.frame[keep])
+
+
+def test_run_loads_a_saved_policy_per_seed_instead_of_training(trained, tmp_path) -> None:
+    ds = _dataset(600, seed=3)
+    for seed in (0, 1):
+        trained.save(tmp_path / f"policy_seed{seed}.safetensors")
+    options = {"budget": 20, "batch_size": 20, "split": "random",
+               "split_options": {"initial_size": 30}}
+    for seed in (0, 1):
+        # the reference: the same policy object, loaded by hand, given to the loop
+        direct = fp.active.run(ds, PandaStrategy.load(tmp_path / f"policy_seed{seed}.safetensors"),
+                               seed=seed, **options)
+        by_file = fp.active.run(
+            ds, "panda", seed=seed, **options,
+            strategy_options={"policy_file": str(tmp_path / "policy_seed{seed}.safetensors")})
+        _same_rounds(by_file, direct)
+    deterministic = fp.active.run(
+        ds, "panda", seed=0, **options,
+        strategy_options={"policy_file": str(tmp_path / "policy_seed0.safetensors"),
+                          "stochastic": False})
+    loaded = PandaStrategy.load(tmp_path / "policy_seed0.safetensors").set_params(
+        stochastic=False)
+    _same_rounds(deterministic, fp.active.run(ds, loaded, seed=0, **options))
+
+
+def test_policy_file_bad_uses_are_clear_errors(trained, tmp_path) -> None:
+    ds = _dataset(600, seed=3)
+    path = str(trained.save(tmp_path / "p.safetensors"))
+    common = {"budget": 20, "batch_size": 20, "split": "random",
+              "split_options": {"initial_size": 30}}
+    with pytest.raises(InvalidInputError, match=r"rho=0.1 \(the file's: 0.04\)"):
+        fp.active.run(ds, "panda", **common,
+                      strategy_options={"policy_file": path, "rho": 0.1})
+    # an option equal to the saved policy's setting is accepted
+    fp.active.run(ds, "panda", **common,
+                  strategy_options={"policy_file": path, "rho": trained.get_params()["rho"]})
+    with pytest.raises(InvalidInputError, match="not 'entropy'"):
+        fp.active.run(ds, "entropy", **common, strategy_options={"policy_file": path})
+    with pytest.raises(InvalidInputError, match="no PANDA policy file"):
+        fp.active.run(ds, "panda", **common,
+                      strategy_options={"policy_file": str(tmp_path / "missing_{seed}.st")})
+    with pytest.raises(InvalidInputError, match="only {seed}"):
+        fp.active.run(ds, "panda", **common,
+                      strategy_options={"policy_file": str(tmp_path / "{fold}.st")})

@@ -182,6 +182,35 @@ def _pool_space(X_pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(scale > 0, scale, 1.0)
 
 
+def _load_trained(strategy: Any, name: str, policy_file: Any, options: Mapping[str, Any],
+                  seed: int) -> Any:
+    """``policy_file`` (with ``{seed}`` filled in) loaded by ``strategy``'s class."""
+    load = getattr(type(strategy), "load", None)
+    if not getattr(strategy, "requires_fit", False) or load is None:
+        raise InvalidInputError(
+            f"policy_file applies to a strategy trained before the loop (panda), not {name!r}"
+        )
+    try:
+        path = str(policy_file).format(seed=seed)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise InvalidInputError(
+            f"policy_file {str(policy_file)!r}: only {{seed}} may be filled in ({exc})"
+        ) from exc
+    loaded = load(path)
+    saved = loaded.get_params()
+    differ = {k: (saved.get(k), v) for k, v in options.items()
+              if k != "stochastic" and saved.get(k) != v}
+    if differ:
+        shown = ", ".join(f"{k}={v!r} (the file's: {s!r})" for k, (s, v) in differ.items())
+        raise InvalidInputError(
+            f"policy_file {path!r} was trained with other settings than the options ask: "
+            f"{shown}; drop the options or train a policy with them"
+        )
+    if "stochastic" in options:
+        loaded.set_params(stochastic=options["stochastic"])
+    return loaded
+
+
 def run(
     ds: Dataset,
     strategy: str | Strategy = "entropy",
@@ -246,7 +275,12 @@ def run(
         causal-validity measures come as such a mapping from
         :func:`fairpool.causal.validity_metrics`.
     strategy_options, learner_options : mapping, optional
-        Options for building the strategy / learner by name.
+        Options for building the strategy / learner by name. For a strategy that is
+        trained before the loop (``"panda"``), ``policy_file`` loads a saved one
+        instead of training it (``{seed}`` in the path is replaced by ``seed``, so a
+        grid's seeds each get the policy trained on their own split); other options
+        must equal the saved policy's settings (an error says which differ), except
+        ``stochastic``, which applies to the loaded policy.
     standardize : bool, default=True
         Standardise features on the labelled set each round.
 
@@ -283,8 +317,13 @@ def run(
 
     if isinstance(strategy, str):
         strategy_name = strategy
-        strategy = make_strategy(strategy, **dict(strategy_options or {}))
+        options = dict(strategy_options or {})
+        policy_file = options.pop("policy_file", None)
+        strategy = make_strategy(strategy, **options)
         must_train = bool(getattr(strategy, "requires_fit", False))
+        if policy_file is not None:
+            strategy = _load_trained(strategy, strategy_name, policy_file, options, seed)
+            must_train = False
     else:
         if strategy_options:
             raise InvalidInputError("strategy_options apply only to a strategy given by name")

@@ -15,6 +15,7 @@ grids, options checked against the registries), so it reads best in one place.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -443,8 +444,15 @@ def _build_grid(
                 f"{_key(path, 'strategies')}[{i}].batch_size = {strategy.batch_size} is larger "
                 f"than {_key(path, 'budget')} = {budget}; expected 1 <= batch_size <= budget"
             )
-        _try_build(registry.build_strategy, strategy, f"{_key(path, 'strategies')}[{i}]",
-                   "strategy")
+        key = f"{_key(path, 'strategies')}[{i}]"
+        if "policy_file" in strategy.options:
+            # a saved policy (fairpool.active.run loads it per seed): check the rest
+            # of the options against it there; here only that it is a path
+            if not isinstance(strategy.options["policy_file"], str):
+                raise InvalidInputError(f"{key}.policy_file must be a path (a string)")
+            strategy = dataclasses.replace(strategy, options={
+                k: v for k, v in strategy.options.items() if k != "policy_file"})
+        _try_build(registry.build_strategy, strategy, key, "strategy")
     return GridSpec(
         label=label,
         datasets=datasets,
