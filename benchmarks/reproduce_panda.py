@@ -350,6 +350,9 @@ def main() -> None:
                         help="compare every method on PANDA's shared representation instead")
     parser.add_argument("--policy-dir", type=Path,
                         help="load policies saved there (e.g. trained elsewhere) before training")
+    parser.add_argument("--dataset", default="adult:sex",
+                        help="name:sensitive of the data the policies meta-train on "
+                             "(default adult:sex; another needs --train-only)")
     parser.add_argument("--train-only", action="store_true",
                         help="train and save the policies, run nothing else")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
@@ -360,7 +363,11 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.figures_only:
-        ds = fp.datasets.load("adult", sensitive="sex")
+        name, _, sensitive = args.dataset.partition(":")
+        ds = fp.datasets.load(name, **({"sensitive": sensitive} if sensitive else {}))
+        if name != "adult" and not args.train_only:
+            parser.error("--dataset other than adult needs --train-only (the comparison "
+                         "and its figures are Adult's)")
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             run_seed(ds, seed, args)
         if args.rho_sweep:
