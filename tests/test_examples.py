@@ -3,7 +3,9 @@
 Each script in ``examples/`` runs in a fresh interpreter from the repository root (as
 ``.venv/bin/python examples/NAME.py``); the test checks its exit code and the line a
 reader looks for. Every ```python block of the README must be the code of one script
-(everything after its docstring), so running the scripts runs the README's Python.
+(everything after its docstring), so running the scripts runs the README's Python, and
+an output the README quotes ("which prints" and a plain ``` block before the script's
+code) must be lines the script prints, character for character.
 """
 
 from __future__ import annotations
@@ -60,6 +62,16 @@ def _code(script: Path) -> str:
     return "\n".join(source.splitlines()[first.end_lineno :]).strip("\n")
 
 
+def _quoted_output(name: str) -> list[str]:
+    """The output lines README.md quotes for ``name`` (a plain ``` block after the
+    script's link and "which prints"), or [] when it quotes none."""
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(
+        rf"\(examples/{re.escape(name)}\)\),?\s*which prints\s*\n+```\n(.*?)```", readme, re.S
+    )
+    return match.group(1).splitlines() if match else []
+
+
 def test_every_example_script_is_tested():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(KEY_LINES)
 
@@ -79,6 +91,15 @@ def test_example_runs(name):
         assert any(re.search(pattern, line) for line in lines), (
             f"{name}: no line matches {pattern!r}; output:\n{result.stdout}"
         )
+    for quoted in _quoted_output(name):  # README's figures are the script's, not typed
+        assert quoted in lines, (
+            f"README.md quotes {quoted!r} as {name}'s output, but it printed:\n{result.stdout}"
+        )
+
+
+def test_readme_quotes_the_campaign_output():
+    # the one output the README quotes; if the pattern stops finding it, this fails
+    assert len(_quoted_output("simulate_a_campaign.py")) == 2
 
 
 def test_readme_python_is_the_example_scripts():
