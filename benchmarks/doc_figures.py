@@ -85,6 +85,8 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "strategies_adult": ("strategies_adult.csv",),
     # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
     "facagen_terms": ("runs.csv", "table.md"),
+    # benchmarks/ot_distance.py --out
+    "ot_distance": ("ot_accuracy.csv", "ot_timing.csv"),
 }
 
 
@@ -836,6 +838,49 @@ def strategies_adult() -> str:
     return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("strategies_adult")
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.2g} s" if value < 10 else f"{value:.0f} s"
+
+
+def ot_accuracy() -> str:
+    """docs/metrics.md: the subsample and sliced OT estimates against the exact W1."""
+    frame = _read("ot_distance", "ot_accuracy.csv")
+    timing = _read("ot_distance", "ot_timing.csv")
+    lines = ["| d | exact W1 | subsample relative error | subsample time | exact time | "
+             "sliced (mean of seeds) |", "|---|---|---|---|---|---|"]
+    for d, part in frame.groupby("d", sort=True):
+        exact = part[part["method"] == "exact"].iloc[0]
+        sub = part[part["method"] == "subsample"]
+        error = 100 * (sub["value"] - exact["value"]) / exact["value"]
+        sliced = part[part["method"] == "sliced"]
+        lines.append(f"| {d} | {exact['value']:.3f} | {error.min():+.1f} % .. "
+                     f"{error.max():+.1f} % | {_seconds(sub['seconds'].mean())} | "
+                     f"{_seconds(exact['seconds'])} | {sliced['value'].mean():.3f} |")
+    n = int(frame["n"].iloc[0])
+    seeds = sorted(frame.loc[frame["method"] == "subsample", "seed"].unique())
+    sliced_seeds = sorted(frame.loc[frame["method"] == "sliced", "seed"].unique())
+    limit = timing[timing["case"].str.startswith("default exact limit")].iloc[0]
+    head = (f"Two Gaussian samples of {n} points, the second shifted by 1 along an axis; "
+            f"subsample with the defaults, seeds {seeds[0]}-{seeds[-1]} (time: mean per "
+            f"call); sliced, seeds {sliced_seeds[0]}-{sliced_seeds[-1]}:")
+    tail = (f"One exact solve at `\"auto\"`'s limit ({int(limit['n_a'])} × "
+            f"{int(limit['n_b'])} points, {int(limit['d'])}-D): "
+            f"{_seconds(limit['seconds'])} (best of the run's repeats).")
+    parts = [head, "\n".join(lines), tail, run_note("ot_distance"), made_by("ot_distance")]
+    return "\n\n".join(p for p in parts if p)
+
+
+def ot_round() -> str:
+    """docs/active-learning.md: what the per-round ``ot_distance`` costs."""
+    timing = _read("ot_distance", "ot_timing.csv")
+    row = timing[timing["case"].str.startswith("active-learning round")].iloc[0]
+    text = (f"One round's `ot_distance` (exact, {int(row['n_a'])} × {int(row['n_b'])} "
+            f"rows of Adult's {int(row['d'])} standardised features) took "
+            f"{_seconds(row['seconds'])} (best of the run's repeats).")
+    parts = [text, run_note("ot_distance"), made_by("ot_distance")]
+    return "\n\n".join(p for p in parts if p)
+
+
 @dataclass(frozen=True)
 class Block:
     """One generated block: where it lives and how it is rendered."""
@@ -895,6 +940,8 @@ BLOCKS: tuple[Block, ...] = (
           ("strategies_adult",)),
     Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),
     Block("facagen-terms", "docs/reproduce-facagen.md", facagen_terms, ("facagen_terms",)),
+    Block("ot-accuracy", "docs/metrics.md", ot_accuracy, ("ot_distance",)),
+    Block("ot-round", "docs/active-learning.md", ot_round, ("ot_distance",)),
 )
 
 

@@ -350,3 +350,23 @@ def test_panda_rho_and_representation_blocks(figures) -> None:
     for name, part in final.groupby("strategy"):
         assert (f"| {name} | {part['seed'].nunique()} | {_msd(part['f1'])} | "
                 f"{_msd(part['demographic_parity_to_overall'])} |") in block
+
+
+def test_ot_blocks(figures) -> None:
+    frame = _csv(figures, "ot_distance", "ot_accuracy.csv")
+    timing = _csv(figures, "ot_distance", "ot_timing.csv")
+    block = figures.ot_accuracy()
+    for d in sorted(set(frame["d"])):
+        rows = frame[frame["d"] == d]
+        exact = float(rows.loc[rows["method"] == "exact", "value"].iloc[0])
+        errors = [100 * (v - exact) / exact
+                  for v in rows.loc[rows["method"] == "subsample", "value"]]
+        sliced = rows.loc[rows["method"] == "sliced", "value"].tolist()
+        line = _line(block, str(d))
+        assert f"| {exact:.3f} | {min(errors):+.1f} % .. {max(errors):+.1f} % |" in line
+        assert line.endswith(f"| {sum(sliced) / len(sliced):.3f} |")
+    limit = timing[timing["case"].str.startswith("default")]["seconds"].iloc[0]
+    assert f"5-D): {figures._seconds(limit)} (best" in block
+    loop = timing[timing["case"].str.startswith("active")].iloc[0]
+    assert (f"{loop['n_a']} × {loop['n_b']} rows of Adult's {loop['d']} standardised "
+            f"features) took {figures._seconds(loop['seconds'])}") in figures.ot_round()
