@@ -5,7 +5,8 @@ Each script in ``examples/`` runs in a fresh interpreter from the repository roo
 reader looks for. Every ```python block of the README must be the code of one script
 (everything after its docstring), so running the scripts runs the README's Python, and
 an output the README quotes ("which prints" and a plain ``` block before the script's
-code) must be lines the script prints, character for character.
+code) must be lines the script prints, character for character; so must the
+transcript docs/sessions.md quotes from labelling_session.py.
 """
 
 from __future__ import annotations
@@ -62,6 +63,22 @@ def _code(script: Path) -> str:
     return "\n".join(source.splitlines()[first.end_lineno :]).strip("\n")
 
 
+#: script -> (page, first line of the transcript of its output the page quotes)
+TRANSCRIPTS = {
+    "labelling_session.py": ("docs/sessions.md", "$ fairpool datasets --raw adult --out adult.csv"),
+}
+
+
+def _transcript(name: str) -> list[str]:
+    """The lines of the ``` block of TRANSCRIPTS[name]'s page that starts with its first
+    line, trailing blanks removed (rich pads its table lines)."""
+    page, first = TRANSCRIPTS[name]
+    text = (ROOT / page).read_text()
+    match = re.search(rf"```\n({re.escape(first)}\n.*?)```", text, re.S)
+    assert match, f"{page} has no transcript starting {first!r}"
+    return [line.rstrip() for line in match.group(1).splitlines()]
+
+
 def _quoted_output(name: str) -> list[str]:
     """The output lines README.md quotes for ``name`` (a plain ``` block after the
     script's link and "which prints"), or [] when it quotes none."""
@@ -90,6 +107,13 @@ def test_example_runs(name):
     for pattern in KEY_LINES[name]:
         assert any(re.search(pattern, line) for line in lines), (
             f"{name}: no line matches {pattern!r}; output:\n{result.stdout}"
+        )
+    if name in TRANSCRIPTS:  # a page's transcript is the script's output, verbatim
+        quoted, printed = _transcript(name), [line.rstrip() for line in lines]
+        starts = [i for i, line in enumerate(printed) if line == quoted[0]]
+        assert any(printed[i : i + len(quoted)] == quoted for i in starts), (
+            f"{TRANSCRIPTS[name][0]}'s transcript differs from what {name} printed:\n"
+            f"{result.stdout}"
         )
     for quoted in _quoted_output(name):  # README's figures are the script's, not typed
         assert quoted in lines, (
