@@ -56,7 +56,9 @@ lint: $(DEV)
 bench: $(DEV)
 	$(BIN)/pytest -q -m slow -p no:xdist
 	$(BIN)/python benchmarks/metrics.py --out results/metrics
-	$(BIN)/python benchmarks/sessions.py
+	$(BIN)/python benchmarks/sessions.py --out results/sessions/sessions_bench.json
+	$(BIN)/python benchmarks/ot_distance.py --out results/ot_distance
+	$(BIN)/python benchmarks/newton_steps.py --out results/newton_steps
 	$(BIN)/python benchmarks/selection_scale.py --out results/selection_scale
 	$(BIN)/python benchmarks/fal_agreement.py --out results/fal_agreement
 	$(BIN)/python benchmarks/fair_reduction_compas.py --seeds 5 --out results/fair_reduction

@@ -14,7 +14,7 @@ that run's process CPU time, less inflated than wall time on a shared machine.
 Usage::
 
     nice -n 10 python benchmarks/audit_report.py [--repeat 3]
-        [--out benchmarks/results/audit_report.csv]
+        [--out benchmarks/results/audit_report/audit_report.csv]
 
 Prints a Markdown table (seconds per part, the machine's 1-minute load average at the
 end) and writes it to ``--out``. Threads are capped at 2 (BLAS, OpenMP).
@@ -75,7 +75,8 @@ def markdown(frame: pd.DataFrame) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/audit_report.csv"))
+    parser.add_argument("--out", type=Path,
+                        default=Path("benchmarks/results/audit_report/audit_report.csv"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "adult.csv"

@@ -85,6 +85,16 @@ RUN_FILES: dict[str, tuple[str, ...]] = {
     "strategies_adult": ("strategies_adult.csv",),
     # benchmarks/reproduce_facagen.py --out benchmarks/results/facagen_terms
     "facagen_terms": ("runs.csv", "table.md"),
+    # benchmarks/ot_distance.py --out
+    "ot_distance": ("ot_accuracy.csv", "ot_timing.csv"),
+    # benchmarks/newton_steps.py --out
+    "newton_steps": ("newton_steps.csv",),
+    # benchmarks/reproduce_facagen.py --methods entropy entropy+cc falcon fal_fast --out
+    "facagen_peers": ("runs.csv", "table.md"),
+    # benchmarks/audit_report.py (writes benchmarks/results/audit_report.csv)
+    "audit_report": ("audit_report.csv",),
+    # benchmarks/sessions.py --out
+    "sessions": ("sessions_bench.json",),
 }
 
 
@@ -597,6 +607,23 @@ def facagen_terms() -> str:
     return "\n".join(lines).strip() + "\n\n" + made_by("facagen_terms")
 
 
+def facagen_peers() -> str:
+    """docs/reproduce-facagen.md: entropy, its consistency learner, Falcon and fal_fast on
+    every data set, and FACA-GEN's variants on genomes1000 at all 2,504 samples."""
+    text = (RESULTS / "facagen_peers" / "table.md").read_text(encoding="utf-8")
+    lines, skip = [], False
+    for line in text.strip().splitlines():
+        if line.startswith("## "):  # keep the per-dataset tables and the seconds
+            skip = "Table 1" in line  # the paper's table is facagen-terms' (999 samples)
+            if not skip:
+                lines.append("##" + line)
+            continue
+        if not skip and not line.startswith("# "):
+            lines.append(line)
+    body = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return body + "\n\n" + made_by("facagen_peers")
+
+
 def readme_facagen() -> str:
     """README: FACA-GEN on genomes1000 (999 samples) against entropy and the seed model."""
     runs = _read("facagen_terms", "runs.csv")
@@ -642,7 +669,28 @@ def fis_section(dataset: str) -> str:
     for chunk in text.split("### ")[1:]:
         name, _, body = chunk.partition("\n")
         sections[name.strip()] = body.strip()
-    return sections[dataset] + "\n\n" + made_by("fis_table")
+    return sections[dataset] + "\n\n" + fis_against_random(dataset) + "\n\n" + made_by(
+        "fis_table")
+
+
+def _fis_final(dataset: str) -> pd.DataFrame:
+    """The last round of every FIS-run campaign on ``dataset``, one row per (strategy, seed)."""
+    rounds = _read("fis_table", "fis_rounds.csv")
+    rounds = rounds[rounds["dataset"] == dataset]
+    last = rounds.groupby("cell_key")["round"].transform("max")
+    return rounds[rounds["round"] == last]
+
+
+def fis_against_random(dataset: str) -> str:
+    """docs/reproduce-fis.md: FIS's change against random sampling, from the rounds file."""
+    final = _fis_final(dataset).groupby("strategy")[
+        ["accuracy", "demographic_parity", "equalized_odds"]].mean()
+    fis, rnd = final.loc["fis"], final.loc["random"]
+    dp = 100 * (fis["demographic_parity"] / rnd["demographic_parity"] - 1)
+    return (f"FIS against random sampling (means over seeds, last round): DP "
+            f"{rnd['demographic_parity']:.3f} → {fis['demographic_parity']:.3f} ({dp:+.0f} %), "
+            f"EO {rnd['equalized_odds']:.3f} → {fis['equalized_odds']:.3f}, accuracy "
+            f"{100 * (fis['accuracy'] - rnd['accuracy']):+.1f} points.")
 
 
 #: reproduce_falcon.py's method keys, as docs/reproduce-falcon.md names them.
@@ -836,6 +884,123 @@ def strategies_adult() -> str:
     return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("strategies_adult")
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.2g} s" if value < 10 else f"{value:.0f} s"
+
+
+def ot_accuracy() -> str:
+    """docs/metrics.md: the subsample and sliced OT estimates against the exact W1."""
+    frame = _read("ot_distance", "ot_accuracy.csv")
+    timing = _read("ot_distance", "ot_timing.csv")
+    lines = ["| d | exact W1 | subsample relative error | subsample time | exact time | "
+             "sliced (mean of seeds) |", "|---|---|---|---|---|---|"]
+    for d, part in frame.groupby("d", sort=True):
+        exact = part[part["method"] == "exact"].iloc[0]
+        sub = part[part["method"] == "subsample"]
+        error = 100 * (sub["value"] - exact["value"]) / exact["value"]
+        sliced = part[part["method"] == "sliced"]
+        lines.append(f"| {d} | {exact['value']:.3f} | {error.min():+.1f} % .. "
+                     f"{error.max():+.1f} % | {_seconds(sub['seconds'].mean())} | "
+                     f"{_seconds(exact['seconds'])} | {sliced['value'].mean():.3f} |")
+    n = int(frame["n"].iloc[0])
+    seeds = sorted(frame.loc[frame["method"] == "subsample", "seed"].unique())
+    sliced_seeds = sorted(frame.loc[frame["method"] == "sliced", "seed"].unique())
+    limit = timing[timing["case"].str.startswith("default exact limit")].iloc[0]
+    head = (f"Two Gaussian samples of {n} points, the second shifted by 1 along an axis; "
+            f"subsample with the defaults, seeds {seeds[0]}-{seeds[-1]} (time: mean per "
+            f"call); sliced, seeds {sliced_seeds[0]}-{sliced_seeds[-1]}:")
+    tail = (f"One exact solve at `\"auto\"`'s limit ({int(limit['n_a'])} × "
+            f"{int(limit['n_b'])} points, {int(limit['d'])}-D): "
+            f"{_seconds(limit['seconds'])} (best of the run's repeats).")
+    parts = [head, "\n".join(lines), tail, run_note("ot_distance"), made_by("ot_distance")]
+    return "\n\n".join(p for p in parts if p)
+
+
+#: a label the model gives a probability below this is "surprising" in the Newton block
+SURPRISING = 0.1
+
+
+def newton_steps() -> str:
+    """docs/fal.md: the Newton refit's relative error against a true refit, by steps."""
+    frame = _read("newton_steps", "newton_steps.csv")
+    surprising = frame[frame["p_label"] < SURPRISING]
+    estimates = [("first-order influence function", "influence"),
+                 ("one-step Newton (new row's curvature by Sherman-Morrison)", "newton_1x")]
+    estimates += [(f"`fal_fast`, {k} step{'s' if k > 1 else ''}"
+                   + (" (exact scalar solve)" if k == 1 else ""), f"steps_{k}")
+                  for k in sorted(int(c[len("steps_"):]) for c in frame.columns
+                                  if c.startswith("steps_"))]
+    lines = ["| estimate | median relative error | largest on surprising labels |",
+             "|---|---|---|"]
+    for label, column in estimates:
+        lines.append(f"| {label} | {100 * frame[column].median():.2g} % | "
+                     f"{100 * surprising[column].max():.3g} % |")
+    head = (f"Adult, {frame['n_labelled'].iloc[0]} labelled rows (seed "
+            f"{frame['seed'].iloc[0]}), {frame['n_features'].iloc[0]} standardised features, "
+            f"L2 logistic regression (C = 1); {frame['candidate'].nunique()} pool rows, each "
+            f"added with label 0 and with label 1 ({len(frame)} pairs); relative error "
+            f"‖Δ̂ − Δ‖ / ‖Δ‖ of the parameter change against a scikit-learn refit. "
+            f"\"Surprising\": the model gives the label a probability below {SURPRISING} "
+            f"({len(surprising)} pairs).")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + made_by("newton_steps")
+
+
+def _parts(text: str) -> dict[str, float]:
+    """``"audit 0.25, subgroups 0.76"`` -> {"audit": 0.25, "subgroups": 0.76}."""
+    return {name: float(value) for name, value in
+            (part.rsplit(" ", 1) for part in text.split(", "))}
+
+
+def audit_report() -> str:
+    """docs/audit.md: what ``fairpool audit --report`` costs against the plain audit."""
+    table = _load_script("audit_report").markdown(_read("audit_report", "audit_report.csv"))
+    frame = pd.read_csv(RESULTS / "audit_report" / "audit_report.csv", dtype=str)
+    rows = {r["what"]: r for r in frame.to_dict("records")}
+    plain = rows["report, no explanations"]
+    default = rows["report (default: explanations)"]
+    stress = rows["report --stress"]
+    text = (f"Without explanations the page took {float(plain['seconds']):.2g} s wall, "
+            f"{float(plain['ratio']):.1f}× the plain audit. The default page, with the SHAP "
+            f"section, took {float(default['seconds']):.1f} s wall and "
+            f"{float(default['CPU s']):.1f} s of CPU, of which "
+            f"{_parts(default['parts (s)'])['explanations']:.1f} s fitting and explaining "
+            f"the logistic regression. `--stress` added "
+            f"{_parts(stress['parts (s)'])['stress']:.0f} s. Load average (1 min) "
+            f"{default['load (1 min)']} on 2 cores: wall times are inflated, `CPU s` is the "
+            f"fairer figure.")
+    return table.strip("\n") + "\n\n" + text + "\n\n" + made_by("audit_report")
+
+
+def sessions_speed() -> str:
+    """docs/sessions.md: ``session query`` on a 10^6-row pool against the selection itself."""
+    rows = json.loads((RESULTS / "sessions" / "sessions_bench.json").read_text(encoding="utf-8"))
+    table = pd.DataFrame(rows)
+    ratio = table["query_over_select_plus_read"]
+    missed = table.loc[~table["within_target"].astype(bool), "strategy"].tolist()
+    verdict = (f"{len(table) - len(missed)} of {len(table)} strategies within the target "
+               "(`query_s` ≤ 2 × `select_s` + `read_pool_s`, `open_s` < 1 s)"
+               + (f"; outside it: {', '.join(missed)}" if missed else ""))
+    text = (f"`query` costs {ratio.min():.2f}–{ratio.max():.2f}× the selection plus the "
+            f"read ({verdict}); `open` takes "
+            f"{table['open_s'].max() * 1000:.1f} ms at most; `create` encoded and copied "
+            f"the {int(table['pool_rows'].iloc[0]):,}-row pool once in "
+            f"{table['create_s'].iloc[0]:.0f} s.")
+    return ("Median of the run's repeats:\n\n```\n" + table.to_string(index=False)
+            + "\n```\n\n" + text + "\n\n" + "\n\n".join(
+                p for p in (run_note("sessions"), made_by("sessions")) if p))
+
+
+def ot_round() -> str:
+    """docs/active-learning.md: what the per-round ``ot_distance`` costs."""
+    timing = _read("ot_distance", "ot_timing.csv")
+    row = timing[timing["case"].str.startswith("active-learning round")].iloc[0]
+    text = (f"One round's `ot_distance` (exact, {int(row['n_a'])} × {int(row['n_b'])} "
+            f"rows of Adult's {int(row['d'])} standardised features) took "
+            f"{_seconds(row['seconds'])} (best of the run's repeats).")
+    parts = [text, run_note("ot_distance"), made_by("ot_distance")]
+    return "\n\n".join(p for p in parts if p)
+
+
 @dataclass(frozen=True)
 class Block:
     """One generated block: where it lives and how it is rendered."""
@@ -895,6 +1060,12 @@ BLOCKS: tuple[Block, ...] = (
           ("strategies_adult",)),
     Block("facagen-summary", "README.md", readme_facagen, ("facagen_terms",)),
     Block("facagen-terms", "docs/reproduce-facagen.md", facagen_terms, ("facagen_terms",)),
+    Block("ot-accuracy", "docs/metrics.md", ot_accuracy, ("ot_distance",)),
+    Block("ot-round", "docs/active-learning.md", ot_round, ("ot_distance",)),
+    Block("audit-report", "docs/audit.md", audit_report, ("audit_report",)),
+    Block("sessions-speed", "docs/sessions.md", sessions_speed, ("sessions",)),
+    Block("newton-steps", "docs/fal.md", newton_steps, ("newton_steps",)),
+    Block("facagen-peers", "docs/reproduce-facagen.md", facagen_peers, ("facagen_peers",)),
 )
 
 

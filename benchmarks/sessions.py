@@ -12,7 +12,8 @@ set in turn (``set_strategy``) and queried from the same labelled state (each me
 batch is released again).
 
 Run:  .venv/bin/python benchmarks/sessions.py [--pool 1000000] [--repeats 3]
-Writes results/sessions_bench.json and prints the table.
+Writes --out (default results/sessions/sessions_bench.json) and prints the table;
+docs/sessions.md quotes it through ``benchmarks/doc_figures.py`` (run ``sessions``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--strategies", nargs="+", default=["entropy", "margin", "random"])
-    parser.add_argument("--out", default="results/sessions_bench.json")
+    parser.add_argument("--out", default="results/sessions/sessions_bench.json")
     args = parser.parse_args()
 
     labelled, pool = make_tables(args.pool)

@@ -3,7 +3,10 @@
 Each script in ``examples/`` runs in a fresh interpreter from the repository root (as
 ``.venv/bin/python examples/NAME.py``); the test checks its exit code and the line a
 reader looks for. Every ```python block of the README must be the code of one script
-(everything after its docstring), so running the scripts runs the README's Python.
+(everything after its docstring), so running the scripts runs the README's Python, and
+an output the README quotes ("which prints" and a plain ``` block before the script's
+code) must be lines the script prints, character for character; so must the
+transcript docs/sessions.md quotes from labelling_session.py.
 """
 
 from __future__ import annotations
@@ -60,6 +63,32 @@ def _code(script: Path) -> str:
     return "\n".join(source.splitlines()[first.end_lineno :]).strip("\n")
 
 
+#: script -> (page, first line of the transcript of its output the page quotes)
+TRANSCRIPTS = {
+    "labelling_session.py": ("docs/sessions.md", "$ fairpool datasets --raw adult --out adult.csv"),
+}
+
+
+def _transcript(name: str) -> list[str]:
+    """The lines of the ``` block of TRANSCRIPTS[name]'s page that starts with its first
+    line, trailing blanks removed (rich pads its table lines)."""
+    page, first = TRANSCRIPTS[name]
+    text = (ROOT / page).read_text()
+    match = re.search(rf"```\n({re.escape(first)}\n.*?)```", text, re.S)
+    assert match, f"{page} has no transcript starting {first!r}"
+    return [line.rstrip() for line in match.group(1).splitlines()]
+
+
+def _quoted_output(name: str) -> list[str]:
+    """The output lines README.md quotes for ``name`` (a plain ``` block after the
+    script's link and "which prints"), or [] when it quotes none."""
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(
+        rf"\(examples/{re.escape(name)}\)\),?\s*which prints\s*\n+```\n(.*?)```", readme, re.S
+    )
+    return match.group(1).splitlines() if match else []
+
+
 def test_every_example_script_is_tested():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(KEY_LINES)
 
@@ -79,6 +108,22 @@ def test_example_runs(name):
         assert any(re.search(pattern, line) for line in lines), (
             f"{name}: no line matches {pattern!r}; output:\n{result.stdout}"
         )
+    if name in TRANSCRIPTS:  # a page's transcript is the script's output, verbatim
+        quoted, printed = _transcript(name), [line.rstrip() for line in lines]
+        starts = [i for i, line in enumerate(printed) if line == quoted[0]]
+        assert any(printed[i : i + len(quoted)] == quoted for i in starts), (
+            f"{TRANSCRIPTS[name][0]}'s transcript differs from what {name} printed:\n"
+            f"{result.stdout}"
+        )
+    for quoted in _quoted_output(name):  # README's figures are the script's, not typed
+        assert quoted in lines, (
+            f"README.md quotes {quoted!r} as {name}'s output, but it printed:\n{result.stdout}"
+        )
+
+
+def test_readme_quotes_the_campaign_output():
+    # the one output the README quotes; if the pattern stops finding it, this fails
+    assert len(_quoted_output("simulate_a_campaign.py")) == 2
 
 
 def test_readme_python_is_the_example_scripts():

@@ -350,3 +350,101 @@ def test_panda_rho_and_representation_blocks(figures) -> None:
     for name, part in final.groupby("strategy"):
         assert (f"| {name} | {part['seed'].nunique()} | {_msd(part['f1'])} | "
                 f"{_msd(part['demographic_parity_to_overall'])} |") in block
+
+
+def test_ot_blocks(figures) -> None:
+    frame = _csv(figures, "ot_distance", "ot_accuracy.csv")
+    timing = _csv(figures, "ot_distance", "ot_timing.csv")
+    block = figures.ot_accuracy()
+    for d in sorted(set(frame["d"])):
+        rows = frame[frame["d"] == d]
+        exact = float(rows.loc[rows["method"] == "exact", "value"].iloc[0])
+        errors = [100 * (v - exact) / exact
+                  for v in rows.loc[rows["method"] == "subsample", "value"]]
+        sliced = rows.loc[rows["method"] == "sliced", "value"].tolist()
+        line = _line(block, str(d))
+        assert f"| {exact:.3f} | {min(errors):+.1f} % .. {max(errors):+.1f} % |" in line
+        assert line.endswith(f"| {sum(sliced) / len(sliced):.3f} |")
+    limit = timing[timing["case"].str.startswith("default")]["seconds"].iloc[0]
+    assert f"5-D): {figures._seconds(limit)} (best" in block
+    loop = timing[timing["case"].str.startswith("active")].iloc[0]
+    assert (f"{loop['n_a']} × {loop['n_b']} rows of Adult's {loop['d']} standardised "
+            f"features) took {figures._seconds(loop['seconds'])}") in figures.ot_round()
+
+
+def test_newton_steps_block(figures) -> None:
+    frame = _csv(figures, "newton_steps", "newton_steps.csv")
+    block = figures.newton_steps()
+    rows = block.splitlines()
+    surprising = [r for r in frame.to_dict("records") if r["p_label"] < figures.SURPRISING]
+    for column, start in (("influence", "| first-order"), ("newton_1x", "| one-step Newton"),
+                          ("steps_1", "| `fal_fast`, 1 step "), ("steps_5", "| `fal_fast`, 5 ")):
+        line = [r for r in rows if r.startswith(start)]
+        assert len(line) == 1, start
+        median = float(np.median(frame[column].to_numpy()))
+        worst = max(r[column] for r in surprising)
+        assert line[0].endswith(f"| {100 * median:.2g} % | {100 * worst:.3g} % |")
+    assert f"({len(frame)} pairs)" in block and f"({len(surprising)} pairs)" in block
+
+
+def test_fis_against_random_lines(figures) -> None:
+    rounds = _csv(figures, "fis_table", "fis_rounds.csv")
+    for dataset in ("adult", "compas"):
+        block = figures.fis_section(dataset)
+        means = {}
+        for strategy in ("random", "fis"):
+            part = rounds[(rounds["dataset"] == dataset) & (rounds["strategy"] == strategy)]
+            finals = [cell[cell["round"] == cell["round"].max()].iloc[0]
+                      for _, cell in part.groupby("cell_key")]
+            means[strategy] = {m: float(np.mean([f[m] for f in finals]))
+                               for m in ("accuracy", "demographic_parity", "equalized_odds")}
+        r, f = means["random"], means["fis"]
+        change = 100 * (f["demographic_parity"] / r["demographic_parity"] - 1)
+        assert (f"DP {r['demographic_parity']:.3f} → {f['demographic_parity']:.3f} "
+                f"({change:+.0f} %)") in block
+        assert f"accuracy {100 * (f['accuracy'] - r['accuracy']):+.1f} points." in block
+        # the line agrees with the script's own table (random's DP mean cell)
+        assert _mean_cell(block, "random", 3) == f"{r['demographic_parity']:.3f}"
+        assert _mean_cell(block, "fis", 3) == f"{f['demographic_parity']:.3f}"
+
+
+def _mean_cell(block: str, row: str, column: int) -> str:
+    """The mean of the ``column``-th cell of ``row``'s table line, as the table prints it."""
+    cells = [line for line in block.splitlines() if line.startswith(f"| {row} |")][0]
+    return cells.split(" | ")[column].split(" ± ")[0]
+
+
+def test_audit_report_block(figures) -> None:
+    frame = _csv(figures, "audit_report", "audit_report.csv").set_index("what")
+    block = figures.audit_report()
+    default = frame.loc["report (default: explanations)"]
+    explanations = float(default["parts (s)"].split("explanations ")[1])
+    assert (f"took {default['seconds']:.1f} s wall and {default['CPU s']:.1f} s of CPU, of "
+            f"which {explanations:.1f} s") in block
+    stress = float(frame.loc["report --stress", "parts (s)"].split("stress ")[1].split(",")[0])
+    assert f"`--stress` added {stress:.0f} s." in block
+    for what in frame.index:  # every row of the file is a row of the table
+        assert sum(line.startswith(f"| {what} | ") for line in block.splitlines()) == 1
+
+
+def test_sessions_block(figures) -> None:
+    rows = json.loads((figures.RESULTS / "sessions" / "sessions_bench.json").read_text())
+    block = figures.sessions_speed()
+    ratios = [r["query_over_select_plus_read"] for r in rows]
+    assert f"costs {min(ratios):.2f}–{max(ratios):.2f}× the selection" in block
+    assert f"takes {max(r['open_s'] for r in rows) * 1000:.1f} ms at most" in block
+    for r in rows:  # every strategy's row of the file is in the printed table
+        assert any(line.split()[:2] == [r["strategy"], str(r["pool_rows"])]
+                   for line in block.splitlines())
+
+
+def test_facagen_peers_block(figures) -> None:
+    runs = _csv(figures, "facagen_peers", "runs.csv")
+    block = figures.facagen_peers()
+    for dataset in sorted(set(runs["dataset"])):
+        section = block.split(f"#### {dataset}\n", 1)[1].split("####", 1)[0]
+        for method in ("entropy", "falcon"):
+            part = runs[(runs["dataset"] == dataset) & (runs["method"] == method)]
+            dp = part["demographic_parity"].to_numpy()
+            expected = f"{dp.mean():.3f} ± {dp.std(ddof=1):.3f}"
+            assert _line(section, method).startswith(f"| {method} | {expected} |")

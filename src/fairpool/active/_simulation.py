@@ -50,7 +50,7 @@ DEFAULT_METRICS = (
     "ot_distance",
 )
 #: Most rows of each side fed to the exact optimal-transport distance (subsampled
-#: beyond): 500 x 500 points solve in about 0.3 s.
+#: beyond); docs/active-learning.md quotes the measured cost of one 500 x 500 solve.
 OT_MAX_ROWS = 500
 
 # Distinct streams derived from the run's seed (the learner derives its own).
@@ -264,7 +264,8 @@ def run(
         Options for the split scheme.
     metrics : list of str or mapping, optional
         Names among ``DEFAULT_METRICS`` to record (default: all; leave out
-        ``"ot_distance"`` for speed, it costs about 0.3 s a round), or a mapping of
+        ``"ot_distance"`` for speed, it costs one exact OT solve a round, timed in
+        docs/active-learning.md), or a mapping of
         extra metrics ``name -> f(y_true, y_pred, *, sensitive_features)`` recorded
         besides the defaults.
     model_metrics : mapping, optional
