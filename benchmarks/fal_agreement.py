@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         f"FAL vs fal_fast, k=1, alpha=0.6, demographic parity; labelled {args.labelled}, "
         f"pool {args.pool}, reference {args.validation}; {args.seeds} seeds x {args.rounds} "
         f"rounds; {platform.processor() or platform.machine()}, "
-        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, jobs={args.jobs}; "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, jobs={args.jobs}; "
         f"total {time.perf_counter() - started:.0f} s\n"
     )
     print(markdown(table))
