@@ -158,3 +158,18 @@ def test_merge_replaces_only_the_rerun_methods():
                             + rows("b", [0, 1], 0.2) + rows("c", [0, 1], 0.8)
                             + rows("logreg", [0, 1], 0.6, "e"))
     pd.testing.assert_frame_equal(merged.reset_index(drop=True), expected)
+
+
+def test_cut_export_keeps_the_columns_sorted_and_rounded():
+    spec = importlib.util.spec_from_file_location(
+        "mitigation_grid_summary_cut", _SCRIPT.parent / "mitigation_grid_summary.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    exported = pd.DataFrame({
+        "grid": ["g", "g"], "dataset": ["b", "a"], "strategy": ["s", "s"],
+        "learner": ["l", "l"], "seed": [0, 1], "n_labelled": [500.0, 500.0],
+        "f1": [0.123456, 0.5], "accuracy": [0.9, 0.8], "demographic_parity": [0.1, 0.2],
+        "equalized_odds": [0.3, 0.4], "picked": ["[1]", "[2]"]})
+    cut = module.cut_export(exported)
+    assert list(cut.columns) == module.COLUMNS
+    assert list(cut["dataset"]) == ["a", "b"] and cut["f1"].tolist() == [0.5, 0.1235]
