@@ -243,6 +243,19 @@ def test_cluster_with_one_row_warns_and_still_fits(toy):
     assert np.isfinite(model.predict_proba(X, clusters=z)).all()
 
 
+def test_unstandardised_features_warn_and_standardised_do_not(toy):
+    X, y, z, _ = toy
+    raw = X.copy()
+    raw[:, 1] = raw[:, 1] * 40.0 + 300.0  # a score in hundreds
+    with pytest.warns(UserWarning, match=r"1 feature column\(s\) are not standardised "
+                                         r"\(e\.g\. column 1"):
+        _fast().fit(raw, y, clusters=z)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _fast().fit((raw - raw.mean(axis=0)) / raw.std(axis=0), y, clusters=z)
+        _fast().fit(np.eye(3)[np.arange(len(y)) % 3], y, clusters=z)  # one-hot columns
+
+
 def test_single_cluster_turns_the_cluster_adversary_off(toy):
     X, y, _, _ = toy
     with pytest.warns(UserWarning, match="single cluster"):
