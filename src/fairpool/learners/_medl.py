@@ -652,13 +652,12 @@ def _warn_unscaled(X: np.ndarray, who: str) -> None:
     against 2 000 standardised, in development). The estimator does not rescale the
     features itself, so that ``random_slopes_`` stay per unit of the columns given.
     """
-    sd = X.std(axis=0)
-    centre = np.abs(X.mean(axis=0))
-    wide = np.flatnonzero((sd > _UNSCALED) | (centre > _UNSCALED * np.maximum(sd, 1.0)))
+    sd, mean = X.std(axis=0), X.mean(axis=0)
+    wide = np.flatnonzero((sd > _UNSCALED) | (np.abs(mean) > _UNSCALED * np.maximum(sd, 1.0)))
     if wide.size:
         warnings.warn(
             f"{who}.fit: {wide.size} feature column(s) are not standardised (e.g. column "
-            f"{int(wide[0])}: mean {X[:, wide[0]].mean():.3g}, sd {sd[wide[0]]:.3g}); the random "
+            f"{int(wide[0])}: mean {mean[wide[0]]:.3g}, sd {sd[wide[0]]:.3g}); the random "
             "slopes share one prior scale, so standardise X first (sklearn's StandardScaler, "
             "fitted on the training rows)", UserWarning, stacklevel=3)
 

@@ -83,14 +83,17 @@ def _projected_gradients(
         return [torch.zeros_like(w) if g is None else g
                 for w, g in zip(params, found, strict=True)]
 
-    g_p, g_a = grads(predictor_loss, weights), grads(adversary_loss, weights)
+    g_p = grads(predictor_loss, weights)
+    # one backward pass of the adversary's loss serves both networks
+    g_all = grads(adversary_loss, weights + own)
+    g_a, g_own = g_all[: len(weights)], g_all[len(weights):]
     flat_p = torch.cat([g.reshape(-1) for g in g_p])
     flat_a = torch.cat([g.reshape(-1) for g in g_a])
     norm = torch.dot(flat_a, flat_a)
     along = torch.dot(flat_p, flat_a) / norm if float(norm) > 0 else flat_p.new_zeros(())
     for w, gp, ga in zip(weights, g_p, g_a, strict=True):
         w.grad = gp - along * ga - strength * ga
-    for u, g in zip(own, grads(adversary_loss, own), strict=True):
+    for u, g in zip(own, g_own, strict=True):
         u.grad = g
 
 
@@ -403,17 +406,18 @@ class AdversarialDebiasingClassifier(GroupedTorchClassifier):
                 loss = loss.sum() / wb.sum()
                 for opt in optimisers:
                     opt.zero_grad()
-                if adversary is not None and self.update != "reversal":
-                    # the adversary reads r unreversed; _set_gradients sets both steps
-                    scores = adversary(adversary_input(h, logit, yb, None))
-                    adv = (wb * F.cross_entropy(scores, gb, reduction="none")).sum() / wb.sum()
-                    _projected_gradients(loss, adv, network, adversary, strength)
-                else:
-                    if adversary is not None:
-                        scores = adversary(adversary_input(h, logit, yb, strength))
-                        adv = (wb * F.cross_entropy(scores, gb, reduction="none")).sum()
-                        loss = loss + adv / wb.sum()
+                if adversary is None:
                     loss.backward()
+                else:
+                    # the projected update reads r unreversed and sets both steps itself
+                    reversal = self.update == "reversal"
+                    scores = adversary(adversary_input(h, logit, yb,
+                                                       strength if reversal else None))
+                    adv = (wb * F.cross_entropy(scores, gb, reduction="none")).sum() / wb.sum()
+                    if reversal:
+                        (loss + adv).backward()
+                    else:
+                        _projected_gradients(loss, adv, network, adversary, strength)
                 for opt in optimisers:
                     opt.step()
                 step += 1
